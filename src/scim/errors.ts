@@ -102,10 +102,20 @@ export class ScimRateLimitedError extends ScimError {
 export class ScimUnavailableError extends ScimError {
   override readonly code = 'UPSTREAM_UNAVAILABLE';
   readonly requestSent: boolean;
+  /**
+   * For failures without an HTTP answer: the transport's error code (`ECONNRESET`,
+   * `UND_ERR_SOCKET`, `UND_ERR_HEADERS_TIMEOUT`, …), or `TIMEOUT` when the client's own per-call
+   * deadline fired. `undefined` for 5xx answers. The retry policy reads it.
+   */
+  readonly transportCode: string | undefined;
 
-  constructor(message: string, init: ScimErrorInit & { requestSent: boolean }) {
+  constructor(
+    message: string,
+    init: ScimErrorInit & { requestSent: boolean; transportCode?: string | undefined },
+  ) {
     super(message, init);
     this.requestSent = init.requestSent;
+    this.transportCode = init.transportCode;
   }
 
   override get transient(): boolean {
@@ -141,12 +151,17 @@ export function parseRetryAfter(
 /**
  * The only place an error is built from an HTTP answer. `body` is the parsed JSON body when there
  * was one (anything else is ignored: raw upstream bodies never travel further).
+ *
+ * A status below 400 reaches this function only when the answer was unusable (not JSON, or not
+ * the shape SCIM promises): that is a `ScimProtocolError`, and `problem` says what was wrong
+ * (it never quotes the body). `cause` is kept for diagnostics (e.g. the zod error).
  */
 export function errorFromResponse(
   request: ScimRequestInfo,
   status: number,
   body: unknown,
   headers: Record<string, string | string[] | undefined> = {},
+  problem?: { reason: string; cause?: unknown },
 ): ScimError {
   const parsed = ScimErrorBody.safeParse(body);
   const scimType = parsed.success ? parsed.data.scimType : undefined;
@@ -155,6 +170,12 @@ export function errorFromResponse(
   const where = `${request.method} ${stripQuery(request.path)}`;
   const said = detail ? `: ${detail}` : '';
 
+  if (status < 400) {
+    return new ScimProtocolError(
+      `Unusable answer (${status}) from SCIM upstream on ${where}: ${problem?.reason ?? 'unexpected status'}`,
+      { ...request, status, cause: problem?.cause },
+    );
+  }
   if (status === 401 || status === 403) {
     return new ScimUnauthorizedError(
       `SCIM upstream refused the token (${status}) on ${where}`,
@@ -208,8 +229,10 @@ export function errorFromTransport(
     reason === 'timeout'
       ? 'timed out'
       : `failed (${typeof code === 'string' ? code : 'network error'})`;
+  const transportCode =
+    typeof code === 'string' ? code : reason === 'timeout' ? 'TIMEOUT' : undefined;
   return new ScimUnavailableError(
     `SCIM request ${request.method} ${stripQuery(request.path)} ${what}`,
-    { ...request, status: 0, cause, requestSent },
+    { ...request, status: 0, cause, requestSent, transportCode },
   );
 }

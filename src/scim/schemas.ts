@@ -145,3 +145,46 @@ export type ScimGroupInput = {
   externalId?: string;
   members?: { value: string }[];
 };
+
+// Discovery documents (RFC 7643 §5–7). Keeper's content is unpublished (keeper-scim.md §2.5), so
+// only the parts the facade may probe are typed and everything is optional.
+const Supported = z.looseObject({ supported: z.boolean().optional() }).optional();
+
+export const ScimServiceProviderConfig = z.looseObject({
+  schemas: z.array(z.string()).optional(),
+  documentationUri: optionalString,
+  patch: Supported,
+  bulk: z
+    .looseObject({
+      supported: z.boolean().optional(),
+      maxOperations: z.number().optional(),
+      maxPayloadSize: z.number().optional(),
+    })
+    .optional(),
+  filter: z
+    .looseObject({ supported: z.boolean().optional(), maxResults: z.number().optional() })
+    .optional(),
+  changePassword: Supported,
+  sort: Supported,
+  etag: Supported,
+  authenticationSchemes: z.array(z.looseObject({})).optional(),
+});
+export type ScimServiceProviderConfig = z.infer<typeof ScimServiceProviderConfig>;
+
+export const ScimResourceType = z.looseObject({
+  schemas: z.array(z.string()).optional(),
+  id: optionalString,
+  name: z.string(),
+  endpoint: z.string(),
+  schema: z.string(),
+  description: optionalString,
+});
+export type ScimResourceType = z.infer<typeof ScimResourceType>;
+
+export const ScimSchemaDefinition = z.looseObject({
+  id: z.string(),
+  name: optionalString,
+  description: optionalString,
+  attributes: z.array(z.looseObject({ name: z.string() })).optional(),
+});
+export type ScimSchemaDefinition = z.infer<typeof ScimSchemaDefinition>;

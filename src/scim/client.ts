@@ -1,0 +1,583 @@
+import { performance } from 'node:perf_hooks';
+import { type Dispatcher, Pool } from 'undici';
+import type { z } from 'zod';
+import {
+  errorFromResponse,
+  errorFromTransport,
+  isScimError,
+  type ScimError,
+  ScimRateLimitedError,
+  type ScimRequestInfo,
+} from './errors.ts';
+import { type ListAllResult, type PagingOptions, pageAll } from './paging.ts';
+import { patchRequest } from './patch.ts';
+import { backoffMs, type RetryOptions, resolveRetry, shouldRetry } from './retry.ts';
+import {
+  type ListResponse,
+  listResponse,
+  type PatchOperation,
+  SCHEMA_GROUP,
+  SCHEMA_USER,
+  ScimGroup,
+  type ScimGroupInput,
+  ScimResourceType,
+  ScimSchemaDefinition,
+  ScimServiceProviderConfig,
+  ScimUser,
+  type ScimUserInput,
+} from './schemas.ts';
+
+// The one way the facade talks to a SCIM upstream (Keeper or the emulator): a small,
+// resource-shaped client in the style of stripe-node, over one undici Pool for the origin.
+// Invariants:
+// - every failure is a ScimError built by errorFromResponse / errorFromTransport, except a
+//   cancellation by the caller's own signal, which rejects with that signal's reason (as fetch
+//   does) so that it is never mistaken for an upstream failure;
+// - the bearer token lives only in the request headers; errors keep neither the headers nor the
+//   query string (filters hold e-mail addresses);
+// - every response body is consumed (undici README "Garbage Collection"), error bodies included;
+// - every HTTP attempt is reported to `onCall`, retries included.
+
+/** One HTTP attempt, for statistics and logs. Never holds headers, query strings or bodies. */
+export type UpstreamCall = {
+  method: string;
+  /** Route template: '/Users', '/Users/{id}', '/Groups/{id}', '/ServiceProviderConfig', … */
+  route: string;
+  /** HTTP status; 0 when no response arrived. */
+  status: number;
+  durationMs: number;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number;
+  /** The ScimError code of a failed attempt, or 'ABORTED' when the caller cancelled. */
+  errorCode?: string;
+};
+
+export type CallOptions = {
+  /** Cancels the call (all attempts and the waits between them). */
+  signal?: AbortSignal;
+  /** Per-GraphQL-request stats collector, called in addition to the client-wide `onCall`. */
+  onCall?: (call: UpstreamCall) => void;
+};
+
+export type PatchCallOptions = CallOptions & {
+  /**
+   * The operations can be applied twice with the same outcome (e.g. only `replace` of scalar
+   * attributes), so the PATCH may be retried like a PUT.
+   * @default false
+   */
+  idempotent?: boolean;
+};
+
+export type ListParams = {
+  /** Build it with filter.ts: only allow-listed `eq` filters are safe on Keeper. */
+  filter?: string;
+  /** 1-based (RFC 7644 §3.4.2.4). */
+  startIndex?: number;
+  count?: number;
+  attributes?: string[];
+  excludedAttributes?: string[];
+};
+
+/** Filter and attribute selection of every page, plus the pager's limits (paging.ts). */
+export type ListAllParams = Omit<ListParams, 'startIndex' | 'count'> & PagingOptions;
+
+export type ScimClientOptions = {
+  /** Full SCIM base including the node id, e.g. `https://keepersecurity.eu/api/rest/scim/v2/123`. */
+  baseUrl: string;
+  /** The node's bearer token. Never logged, never put into an error. */
+  token: string;
+  /**
+   * Dispatcher to send requests through (tests pass a MockAgent). The client does not close a
+   * dispatcher it was given.
+   * @default one undici Pool for the origin of `baseUrl`, closed by `close()`
+   */
+  dispatcher?: Dispatcher;
+  /**
+   * TCP/TLS connect timeout of the Pool (ignored with an injected dispatcher).
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Time to wait for the response headers of one attempt.
+   * @default 30000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Longest pause between two chunks of a response body.
+   * @default 30000
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Deadline of one call, all attempts and backoff waits included; combined with the caller's
+   * signal. On expiry the call fails with `ScimUnavailableError` (`transportCode: 'TIMEOUT'`).
+   * @default 60000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Most concurrent connections to the upstream (ignored with an injected dispatcher).
+   * @default 10
+   */
+  maxConnections?: number;
+  /**
+   * Idle time after which a kept-alive socket is closed (ignored with an injected dispatcher).
+   * @default 4000
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Retry policy (retry.ts); `false` disables retries.
+   * @default { maxRetries: 2, minDelayMs: 200, maxDelayMs: 5000 }
+   */
+  retry?: RetryOptions | false;
+  /** Called for every HTTP attempt. Exceptions it throws are ignored. */
+  onCall?: (call: UpstreamCall) => void;
+  /**
+   * User-Agent header.
+   * @default 'keeper-scim-graphql'
+   */
+  userAgent?: string;
+};
+
+export type UsersApi = {
+  list(params?: ListParams, opts?: CallOptions): Promise<ListResponse<ScimUser>>;
+  /** Every user of the node, paged (paging.ts). Check `complete` before trusting absence. */
+  listAll(params?: ListAllParams, opts?: CallOptions): Promise<ListAllResult<ScimUser>>;
+  get(id: string, opts?: CallOptions): Promise<ScimUser>;
+  /** POST /Users. Never retried: a lost answer may still have created the user. */
+  create(input: ScimUserInput, opts?: CallOptions): Promise<ScimUser>;
+  replace(id: string, input: ScimUserInput, opts?: CallOptions): Promise<ScimUser>;
+  /**
+   * PATCH /Users/{id}. Resolves to the updated user when the upstream answers 200 with a body,
+   * and to `undefined` when it answers 204 or an empty 200 (RFC 7644 §3.5.2 allows both): the
+   * caller decides whether it needs a fresh `get`.
+   */
+  patch(
+    id: string,
+    operations: PatchOperation[],
+    opts?: PatchCallOptions,
+  ): Promise<ScimUser | undefined>;
+  /** DELETE /Users/{id}. On Keeper this LOCKS the user; it stays listed with active:false. */
+  delete(id: string, opts?: CallOptions): Promise<void>;
+};
+
+export type GroupsApi = {
+  list(params?: ListParams, opts?: CallOptions): Promise<ListResponse<ScimGroup>>;
+  listAll(params?: ListAllParams, opts?: CallOptions): Promise<ListAllResult<ScimGroup>>;
+  get(id: string, opts?: CallOptions): Promise<ScimGroup>;
+  /** POST /Groups. Never retried. */
+  create(input: ScimGroupInput, opts?: CallOptions): Promise<ScimGroup>;
+  /** Same contract as `users.patch`: `undefined` on 204 / empty body. */
+  patch(
+    id: string,
+    operations: PatchOperation[],
+    opts?: PatchCallOptions,
+  ): Promise<ScimGroup | undefined>;
+  delete(id: string, opts?: CallOptions): Promise<void>;
+};
+
+export type ScimClient = {
+  users: UsersApi;
+  groups: GroupsApi;
+  serviceProviderConfig(opts?: CallOptions): Promise<ScimServiceProviderConfig>;
+  /** GET /ResourceTypes, as a list whether the upstream sends a ListResponse or a bare array. */
+  resourceTypes(opts?: CallOptions): Promise<ScimResourceType[]>;
+  /** GET /Schemas, as a list whether the upstream sends a ListResponse or a bare array. */
+  schemas(opts?: CallOptions): Promise<ScimSchemaDefinition[]>;
+  /** Closes the Pool the client created (not an injected dispatcher). */
+  close(): Promise<void>;
+};
+
+const DEFAULTS = {
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 30_000,
+  requestTimeoutMs: 60_000,
+  maxConnections: 10,
+  keepAliveTimeoutMs: 4_000,
+  userAgent: 'keeper-scim-graphql',
+} as const;
+
+const ACCEPT = 'application/scim+json, application/json';
+const CONTENT_TYPE = 'application/scim+json';
+
+type RequestSpec = {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  route: string;
+  /** Relative to the SCIM base, ids already encoded. */
+  path: string;
+  query?: string;
+  body?: unknown;
+  /** PATCH only: the caller says it is safe to repeat. */
+  idempotent?: boolean;
+};
+
+type Answer = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON, or undefined for an empty body. */
+  body: unknown;
+};
+
+export function createScimClient(options: ScimClientOptions): ScimClient {
+  const base = parseBaseUrl(options.baseUrl);
+  const token = checkToken(options.token);
+  const retry = resolveRetry(options.retry);
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
+  const bodyTimeout = options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const ownsDispatcher = options.dispatcher === undefined;
+  const dispatcher: Dispatcher =
+    options.dispatcher ??
+    new Pool(base.origin, {
+      connections: options.maxConnections ?? DEFAULTS.maxConnections,
+      connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
+      headersTimeout,
+      bodyTimeout,
+    });
+  const baseHeaders = {
+    authorization: `Bearer ${token}`,
+    accept: ACCEPT,
+    'user-agent': options.userAgent ?? DEFAULTS.userAgent,
+  };
+
+  function report(opts: CallOptions | undefined, call: UpstreamCall): void {
+    for (const hook of [options.onCall, opts?.onCall]) {
+      try {
+        hook?.(call);
+      } catch {
+        // A broken stats hook must not fail an upstream call.
+      }
+    }
+  }
+
+  /** One HTTP attempt. Resolves with a usable answer (< 300), rejects with a ScimError. */
+  async function attempt(
+    spec: RequestSpec,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+    n: number,
+    opts: CallOptions | undefined,
+  ): Promise<Answer> {
+    const info: ScimRequestInfo = { method: spec.method, path: spec.path };
+    const started = performance.now();
+    const done = (status: number, errorCode?: string) =>
+      report(opts, {
+        method: spec.method,
+        route: spec.route,
+        status,
+        durationMs: performance.now() - started,
+        attempt: n,
+        ...(errorCode === undefined ? {} : { errorCode }),
+      });
+    const failTransport = (cause: unknown, status: number): never => {
+      if (callerSignal?.aborted) {
+        done(status, 'ABORTED');
+        throw callerSignal.reason;
+      }
+      const error = errorFromTransport(info, cause, signal.aborted ? 'timeout' : 'network');
+      done(status, error.code);
+      throw error;
+    };
+
+    const hasBody = spec.body !== undefined;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await dispatcher.request({
+        origin: base.origin,
+        path: `${base.path}${spec.path}${spec.query ? `?${spec.query}` : ''}`,
+        method: spec.method,
+        headers: hasBody ? { ...baseHeaders, 'content-type': CONTENT_TYPE } : baseHeaders,
+        body: hasBody ? JSON.stringify(spec.body) : null,
+        signal,
+        headersTimeout,
+        bodyTimeout,
+      });
+    } catch (cause) {
+      return failTransport(cause, 0);
+    }
+
+    const { statusCode: status, headers } = response;
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (cause) {
+      // The body broke off (reset, body timeout, abort): no complete answer.
+      return failTransport(cause, status);
+    }
+
+    const parsed = parseBody(text, headers['content-type']);
+    if (status >= 300 || 'problem' in parsed) {
+      const body = 'json' in parsed ? parsed.json : undefined;
+      const error = errorFromResponse(
+        info,
+        status,
+        body,
+        headers,
+        status >= 300
+          ? { reason: status < 400 ? 'unexpected redirect' : 'error status' }
+          : 'problem' in parsed
+            ? parsed.problem
+            : undefined,
+      );
+      done(status, error.code);
+      throw error;
+    }
+    done(status);
+    return { status, headers, body: parsed.json };
+  }
+
+  /** The retry loop around `attempt`; the decisions are retry.ts's pure functions. */
+  async function send(spec: RequestSpec, opts: CallOptions | undefined): Promise<Answer> {
+    const callerSignal = opts?.signal;
+    callerSignal?.throwIfAborted();
+    const deadline = AbortSignal.timeout(requestTimeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt(spec, signal, callerSignal, n, opts);
+      } catch (error) {
+        if (!isScimError(error)) throw error;
+        const retryable = shouldRetry(error, n, spec.method, {
+          maxRetries: retry.maxRetries,
+          maxDelayMs: retry.maxDelayMs,
+          idempotent: spec.idempotent ?? false,
+        });
+        if (!retryable) throw error;
+        const after = error instanceof ScimRateLimitedError ? error.retryAfterSeconds : undefined;
+        try {
+          await retry.sleep(backoffMs(n, after, retry), signal);
+        } catch {
+          // Woken by an abort: the caller's cancellation wins, otherwise the deadline passed
+          // while waiting and the last upstream failure is the most useful answer.
+          if (callerSignal?.aborted) throw callerSignal.reason;
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Sends and validates the answer's body against `schema`. */
+  async function call<S extends z.ZodType>(
+    spec: RequestSpec,
+    schema: S,
+    opts: CallOptions | undefined,
+  ): Promise<z.output<S>> {
+    const answer = await send(spec, opts);
+    return validate(spec, answer, schema);
+  }
+
+  function validate<S extends z.ZodType>(
+    spec: RequestSpec,
+    answer: Answer,
+    schema: S,
+  ): z.output<S> {
+    const result = schema.safeParse(answer.body);
+    if (result.success) return result.data;
+    throw protocolError(spec, answer, result.error);
+  }
+
+  function protocolError(spec: RequestSpec, answer: Answer, cause: z.ZodError): ScimError {
+    // Only paths and messages of the issues, never the received values (they are user data).
+    const reason =
+      answer.body === undefined
+        ? 'empty body'
+        : `body does not match the expected shape (${cause.issues
+            .slice(0, 3)
+            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+            .join('; ')})`;
+    return errorFromResponse(
+      { method: spec.method, path: spec.path },
+      answer.status,
+      answer.body,
+      answer.headers,
+      { reason, cause },
+    );
+  }
+
+  function resource<T extends { id: string }>(
+    endpoint: '/Users' | '/Groups',
+    schema: z.ZodType<T>,
+    schemaUrn: string,
+  ) {
+    const list = listResponse(schema);
+    const itemPath = (id: string) => `${endpoint}/${encodeId(id)}`;
+    const itemRoute = `${endpoint}/{id}`;
+    const withSchemas = <I extends { schemas?: string[] }>(input: I) => ({
+      ...input,
+      schemas: input.schemas ?? [schemaUrn],
+    });
+
+    const listPage = (params: ListParams = {}, opts?: CallOptions): Promise<ListResponse<T>> =>
+      call(
+        { method: 'GET', route: endpoint, path: endpoint, query: listQuery(params) },
+        list,
+        opts,
+      ) as Promise<ListResponse<T>>;
+
+    return {
+      list: listPage,
+      listAll: (params: ListAllParams = {}, opts?: CallOptions) => {
+        const { pageSize, maxPages, maxItems, ...query } = params;
+        return pageAll<T>((startIndex, count) => listPage({ ...query, startIndex, count }, opts), {
+          pageSize,
+          maxPages,
+          maxItems,
+        });
+      },
+      get: (id: string, opts?: CallOptions): Promise<T> =>
+        call({ method: 'GET', route: itemRoute, path: itemPath(id) }, schema, opts),
+      create: (input: ScimUserInput | ScimGroupInput, opts?: CallOptions): Promise<T> =>
+        call(
+          { method: 'POST', route: endpoint, path: endpoint, body: withSchemas(input) },
+          schema,
+          opts,
+        ),
+      replace: (id: string, input: ScimUserInput | ScimGroupInput, opts?: CallOptions) =>
+        call(
+          { method: 'PUT', route: itemRoute, path: itemPath(id), body: withSchemas(input) },
+          schema,
+          opts,
+        ),
+      patch: async (
+        id: string,
+        operations: PatchOperation[],
+        opts?: PatchCallOptions,
+      ): Promise<T | undefined> => {
+        const spec: RequestSpec = {
+          method: 'PATCH',
+          route: itemRoute,
+          path: itemPath(id),
+          body: patchRequest(operations),
+          idempotent: opts?.idempotent ?? false,
+        };
+        const answer = await send(spec, opts);
+        return answer.body === undefined ? undefined : validate(spec, answer, schema);
+      },
+      delete: async (id: string, opts?: CallOptions): Promise<void> => {
+        await send({ method: 'DELETE', route: itemRoute, path: itemPath(id) }, opts);
+      },
+    };
+  }
+
+  const users = resource('/Users', ScimUser, SCHEMA_USER);
+  const groups = resource('/Groups', ScimGroup, SCHEMA_GROUP);
+
+  const listOrArray = <T extends z.ZodType>(item: T) =>
+    listResponse(item)
+      .transform((l) => l.Resources)
+      .or(item.array());
+
+  return {
+    users: {
+      list: users.list,
+      listAll: users.listAll,
+      get: users.get,
+      create: users.create,
+      replace: users.replace,
+      patch: users.patch,
+      delete: users.delete,
+    },
+    groups: {
+      list: groups.list,
+      listAll: groups.listAll,
+      get: groups.get,
+      create: groups.create,
+      patch: groups.patch,
+      delete: groups.delete,
+    },
+    serviceProviderConfig: (opts) =>
+      call(
+        { method: 'GET', route: '/ServiceProviderConfig', path: '/ServiceProviderConfig' },
+        ScimServiceProviderConfig,
+        opts,
+      ),
+    resourceTypes: (opts) =>
+      call(
+        { method: 'GET', route: '/ResourceTypes', path: '/ResourceTypes' },
+        listOrArray(ScimResourceType),
+        opts,
+      ),
+    schemas: (opts) =>
+      call(
+        { method: 'GET', route: '/Schemas', path: '/Schemas' },
+        listOrArray(ScimSchemaDefinition),
+        opts,
+      ),
+    close: async () => {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}
+
+function parseBaseUrl(baseUrl: string): { origin: string; path: string } {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError('baseUrl must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('baseUrl must be an absolute http(s) URL');
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new TypeError('baseUrl must not carry a query, a fragment or credentials');
+  }
+  // Keeper's base has no trailing slash (keeper-scim.md §1); routes are appended with their own.
+  return { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
+}
+
+function checkToken(token: string): string {
+  // The message never quotes the token.
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new TypeError('token must be a non-empty string');
+  }
+  if (/[\u0000-\u0020\u007f]/.test(token)) {
+    throw new TypeError('token must not contain whitespace or control characters');
+  }
+  return token;
+}
+
+function encodeId(id: string): string {
+  // An empty id would turn GET /Users/{id} into GET /Users/, i.e. a list.
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new TypeError('A SCIM id must be a non-empty string');
+  }
+  return encodeURIComponent(id);
+}
+
+/** Query string of a list call; `%20` for spaces, which every server decodes (keeper-scim.md §4). */
+export function listQuery(params: ListParams): string {
+  const parts: string[] = [];
+  const add = (key: string, value: string) => parts.push(`${key}=${encodeURIComponent(value)}`);
+  if (params.filter !== undefined) add('filter', params.filter);
+  if (params.startIndex !== undefined) add('startIndex', String(params.startIndex));
+  if (params.count !== undefined) add('count', String(params.count));
+  if (params.attributes?.length) add('attributes', params.attributes.join(','));
+  if (params.excludedAttributes?.length) {
+    add('excludedAttributes', params.excludedAttributes.join(','));
+  }
+  return parts.join('&');
+}
+
+type ParsedBody = { json: unknown } | { problem: { reason: string; cause?: unknown } };
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * JSON for `application/scim+json`, `application/json` (Entra and Keeper's own clients use it,
+ * keeper-scim.md §1) and any `+json` type; also for a missing Content-Type, since Keeper's
+ * response type is undocumented. An empty body is `undefined` (204, or an empty 200).
+ */
+function parseBody(text: string, contentType: string | string[] | undefined): ParsedBody {
+  if (text.trim() === '') return { json: undefined };
+  const type = Array.isArray(contentType) ? contentType[0] : contentType;
+  if (type !== undefined && !JSON_TYPE.test(type)) {
+    return { problem: { reason: `content-type ${type.split(';')[0]} is not JSON` } };
+  }
+  try {
+    return { json: JSON.parse(text) };
+  } catch {
+    // The SyntaxError quotes the body, and raw upstream bodies never travel further.
+    return { problem: { reason: 'body is not valid JSON' } };
+  }
+}
