@@ -1,0 +1,82 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from './config.ts';
+import { type Context, createContext } from './context.ts';
+import { maskError } from './errors.ts';
+import { EXAMPLE_OPERATIONS } from './graphiql.ts';
+import { schema } from './schema/index.ts';
+import type { ScimClient } from './scim/client.ts';
+import type { UpstreamInfo } from './upstream.ts';
+
+export type AppDeps = {
+  config: Config;
+  scim: ScimClient;
+  upstream: UpstreamInfo;
+  /** Where unexpected (masked) errors are reported. @default console.error */
+  logError?: (error: unknown) => void;
+};
+
+export type App = YogaServerInstance<Record<string, never>, Context>;
+
+/** Header with which a caller asks for `extensions.upstream` (always on outside production). */
+export const UPSTREAM_STATS_HEADER = 'x-upstream-stats';
+
+/**
+ * Builds the GraphQL server from its dependencies. It never listens: `main.ts` does, and tests
+ * call `app.fetch` (style.md rule 2).
+ */
+export function createApp(deps: AppDeps): App {
+  const { config } = deps;
+  const logError = deps.logError ?? ((error: unknown) => console.error('unexpected error', error));
+
+  return createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    context: ({ request }) => createContext(deps, request),
+    graphiql: config.server.graphiql
+      ? {
+          title: 'Keeper SCIM GraphQL',
+          defaultQuery: EXAMPLE_OPERATIONS,
+          headers: '{"x-upstream-stats": "1"}',
+        }
+      : false,
+    maskedErrors: { maskError: (error) => maskError(error, logError) },
+    // Production keeps the schema's shape to itself: no field suggestions in validation errors.
+    plugins: [
+      EnvelopArmorPlugin({
+        // A page of users with teams and roles is depth 7; leave room for fragments and node().
+        maxDepth: { n: 12 },
+        // The canonical queries use a handful; hundreds would multiply upstream work.
+        maxAliases: { n: 30 },
+        costLimit: { maxCost: 20_000 },
+        maxTokens: { n: 5_000 },
+        blockFieldSuggestion: { enabled: config.server.production },
+      }),
+      useUpstreamStats(config.alwaysReportUpstreamStats),
+    ],
+  });
+}
+
+/**
+ * Adds `extensions.upstream` (calls by method and route, retries, time) to a result when the
+ * request sends `x-upstream-stats: 1`, or always when configured (development default).
+ */
+function useUpstreamStats(always: boolean): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const ctx = args.contextValue as Context;
+      const asked = ctx.request.headers.get(UPSTREAM_STATS_HEADER);
+      if (!always && asked !== '1' && asked !== 'true') return;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!result || Symbol.asyncIterator in result) return;
+          setResult({
+            ...result,
+            extensions: { ...result.extensions, upstream: ctx.stats.summary() },
+          });
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+// The only module that reads the environment (style.md rule 1). `loadConfig` never exits: it
+// returns every problem at once, in words a person can act on, and `main.ts` decides what to do.
+// The token is never part of a message.
+
+/** Keeper's six data centres (keeper-scim.md §1). */
+export const KEEPER_REGIONS = {
+  us: 'keepersecurity.com',
+  eu: 'keepersecurity.eu',
+  au: 'keepersecurity.com.au',
+  jp: 'keepersecurity.jp',
+  ca: 'keepersecurity.ca',
+  gov: 'govcloud.keepersecurity.us',
+} as const;
+export type KeeperRegion = keyof typeof KEEPER_REGIONS;
+
+const emptyAsUnset = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+
+const integer = (name: string, min: number, max: number) =>
+  emptyAsUnset(
+    z.coerce
+      .number({ error: `${name} must be a whole number` })
+      .int(`${name} must be a whole number`)
+      .min(min, `${name} must be at least ${min}`)
+      .max(max, `${name} must be at most ${max}`)
+      .optional(),
+  );
+
+const bool = (name: string) =>
+  emptyAsUnset(
+    z
+      .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+        error: `${name} must be true or false`,
+      })
+      .transform((v) => ['1', 'true', 'yes', 'on'].includes(v))
+      .optional(),
+  );
+
+const Env = z.object({
+  NODE_ENV: emptyAsUnset(z.string().optional()),
+  HOST: emptyAsUnset(z.string().optional()),
+  PORT: integer('PORT', 0, 65535),
+  KEEPER_SCIM_URL: emptyAsUnset(
+    z
+      .url({
+        error:
+          'KEEPER_SCIM_URL must be a full URL such as https://keepersecurity.eu/api/rest/scim/v2/123456789',
+      })
+      .refine(
+        (u) => /^https?:\/\//.test(u),
+        'KEEPER_SCIM_URL must start with https:// (or http:// for a local upstream)',
+      )
+      .optional(),
+  ),
+  KEEPER_REGION: emptyAsUnset(
+    z
+      .enum(Object.keys(KEEPER_REGIONS) as [KeeperRegion, ...KeeperRegion[]], {
+        error: `KEEPER_REGION must be one of ${Object.keys(KEEPER_REGIONS).join(', ')}`,
+      })
+      .optional(),
+  ),
+  KEEPER_NODE_ID: emptyAsUnset(
+    z.string().regex(/^\d+$/, 'KEEPER_NODE_ID must be the numeric node id').optional(),
+  ),
+  KEEPER_SCIM_TOKEN: emptyAsUnset(z.string().optional()),
+  KEEPER_SCIM_TOKEN_FILE: emptyAsUnset(z.string().optional()),
+  KEEPER_ROLE_PREFIX: emptyAsUnset(z.string().optional()),
+  KEEPER_FILTER_OR: emptyAsUnset(
+    z.enum(['auto', 'on', 'off'], { error: 'KEEPER_FILTER_OR must be auto, on or off' }).optional(),
+  ),
+  KEEPER_GROUP_MEMBERS: emptyAsUnset(
+    z
+      .enum(['auto', 'include', 'omit'], {
+        error: 'KEEPER_GROUP_MEMBERS must be auto, include or omit',
+      })
+      .optional(),
+  ),
+  UPSTREAM_CONNECT_TIMEOUT_MS: integer('UPSTREAM_CONNECT_TIMEOUT_MS', 1, 600_000),
+  UPSTREAM_TIMEOUT_MS: integer('UPSTREAM_TIMEOUT_MS', 1, 600_000),
+  UPSTREAM_MAX_CONNECTIONS: integer('UPSTREAM_MAX_CONNECTIONS', 1, 1024),
+  UPSTREAM_MAX_RETRIES: integer('UPSTREAM_MAX_RETRIES', 0, 10),
+  UPSTREAM_PAGE_SIZE: integer('UPSTREAM_PAGE_SIZE', 1, 1000),
+  UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
+  GRAPHIQL: bool('GRAPHIQL'),
+  UPSTREAM_STATS: bool('UPSTREAM_STATS'),
+  IDEMPOTENCY_TTL_SECONDS: integer('IDEMPOTENCY_TTL_SECONDS', 1, 7 * 24 * 3600),
+  EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
+});
+
+export type Config = {
+  /** Where the GraphQL server listens. */
+  server: { host: string; port: number; graphiql: boolean; production: boolean };
+  /**
+   * The SCIM upstream. `undefined` means none is configured: `main.ts` then starts the embedded
+   * emulator with demo data.
+   */
+  upstream: { baseUrl: string; token: string } | undefined;
+  scim: {
+    rolePrefix: string;
+    /** Whether the upstream accepts `or` in filters: `auto` probes it once at start-up. */
+    orFilters: 'auto' | 'on' | 'off';
+    /** Whether Group resources carry `members`: `auto` looks at the first Groups answer. */
+    groupMembers: 'auto' | 'include' | 'omit';
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+    maxRetries: number;
+    pageSize: number;
+    /** Most users one request may scan when a question cannot be asked upstream. */
+    scanLimit: number;
+  };
+  /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
+  alwaysReportUpstreamStats: boolean;
+  idempotencyTtlSeconds: number;
+  emulatorPort: number;
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type ReadFile = (path: string) => string;
+
+/**
+ * Parses the environment. Throws one `ConfigError` listing every problem.
+ * @param readFile injectable for tests; reads KEEPER_SCIM_TOKEN_FILE.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  readFile: ReadFile = (p) => readFileSync(p, 'utf8'),
+): Config {
+  const parsed = Env.safeParse(env);
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) =>
+        i.message.includes(String(i.path[0])) ? i.message : `${String(i.path[0])}: ${i.message}`,
+      );
+  const e = parsed.success ? parsed.data : ({} as z.infer<typeof Env>);
+
+  let baseUrl: string | undefined;
+  if (e.KEEPER_SCIM_URL && (e.KEEPER_REGION || e.KEEPER_NODE_ID)) {
+    problems.push('Set either KEEPER_SCIM_URL or KEEPER_REGION with KEEPER_NODE_ID, not both');
+  } else if (e.KEEPER_SCIM_URL) {
+    baseUrl = e.KEEPER_SCIM_URL.replace(/\/+$/, '');
+  } else if (e.KEEPER_REGION && e.KEEPER_NODE_ID) {
+    baseUrl = `https://${KEEPER_REGIONS[e.KEEPER_REGION]}/api/rest/scim/v2/${e.KEEPER_NODE_ID}`;
+  } else if (e.KEEPER_REGION || e.KEEPER_NODE_ID) {
+    problems.push('KEEPER_REGION and KEEPER_NODE_ID must be set together');
+  }
+
+  let token: string | undefined;
+  if (e.KEEPER_SCIM_TOKEN && e.KEEPER_SCIM_TOKEN_FILE) {
+    problems.push('Set either KEEPER_SCIM_TOKEN or KEEPER_SCIM_TOKEN_FILE, not both');
+  } else if (e.KEEPER_SCIM_TOKEN) {
+    token = e.KEEPER_SCIM_TOKEN.trim();
+  } else if (e.KEEPER_SCIM_TOKEN_FILE) {
+    try {
+      token = readFile(e.KEEPER_SCIM_TOKEN_FILE).trim();
+      if (!token) problems.push(`KEEPER_SCIM_TOKEN_FILE (${e.KEEPER_SCIM_TOKEN_FILE}) is empty`);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'unreadable';
+      problems.push(`KEEPER_SCIM_TOKEN_FILE (${e.KEEPER_SCIM_TOKEN_FILE}) cannot be read: ${code}`);
+    }
+  }
+  if (token !== undefined && /\s/.test(token)) {
+    problems.push(
+      'The Keeper SCIM token contains white space; copy it again from the Admin Console',
+    );
+  }
+  if (baseUrl && token === undefined && !problems.some((p) => p.includes('TOKEN'))) {
+    problems.push(
+      'A Keeper upstream is configured but no token: set KEEPER_SCIM_TOKEN or KEEPER_SCIM_TOKEN_FILE',
+    );
+  }
+  if (!baseUrl && token !== undefined && !problems.some((p) => p.includes('KEEPER_'))) {
+    problems.push(
+      'A Keeper token is set but no upstream: set KEEPER_SCIM_URL, or KEEPER_REGION with KEEPER_NODE_ID',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const production = e.NODE_ENV === 'production';
+  return {
+    server: {
+      host: e.HOST ?? '127.0.0.1',
+      port: e.PORT ?? 4000,
+      graphiql: e.GRAPHIQL ?? !production,
+      production,
+    },
+    upstream: baseUrl && token ? { baseUrl, token } : undefined,
+    scim: {
+      rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
+      orFilters: e.KEEPER_FILTER_OR ?? 'auto',
+      groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
+      connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
+      requestTimeoutMs: e.UPSTREAM_TIMEOUT_MS ?? 15_000,
+      maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,
+      maxRetries: e.UPSTREAM_MAX_RETRIES ?? 2,
+      pageSize: e.UPSTREAM_PAGE_SIZE ?? 500,
+      scanLimit: e.UPSTREAM_SCAN_LIMIT ?? 20_000,
+    },
+    alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
+    emulatorPort: e.EMULATOR_PORT ?? 0,
+  } as const;
+}

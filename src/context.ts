@@ -1,0 +1,40 @@
+import type { Config } from './config.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import type { CallOptions, ScimClient } from './scim/client.ts';
+import { UpstreamStats } from './stats.ts';
+import type { UpstreamInfo } from './upstream.ts';
+
+/** Everything one GraphQL request may use; built fresh per request, so no cache outlives it. */
+export type Context = {
+  scim: ScimClient;
+  config: Config;
+  upstream: UpstreamInfo;
+  loaders: Loaders;
+  stats: UpstreamStats;
+  /** Pass to every SCIM call: cancels upstream work when the caller goes away, records stats. */
+  call: CallOptions;
+  request: Request;
+};
+
+export type ContextDeps = {
+  scim: ScimClient;
+  config: Config;
+  upstream: UpstreamInfo;
+};
+
+export function createContext(deps: ContextDeps, request: Request): Context {
+  const stats = new UpstreamStats();
+  const call: CallOptions = { signal: request.signal, onCall: stats.record };
+  return {
+    ...deps,
+    loaders: createLoaders({
+      scim: deps.scim,
+      upstream: deps.upstream,
+      config: deps.config.scim,
+      call,
+    }),
+    stats,
+    call,
+    request,
+  };
+}

@@ -1,0 +1,128 @@
+import { GraphQLError } from 'graphql';
+import { ScanLimitError } from './loaders.ts';
+import {
+  ScimConflictError,
+  ScimError,
+  ScimInvalidRequestError,
+  ScimNotFoundError,
+  ScimProtocolError,
+  ScimRateLimitedError,
+  ScimSeatLimitError,
+  ScimUnauthorizedError,
+  ScimUnavailableError,
+} from './scim/errors.ts';
+
+// Top-level GraphQL errors (design.md "unexpected failures are masked, with a stable
+// extensions.code and no internals"). Expected outcomes of mutations are typed results in the
+// schema instead; what reaches this function is either an upstream failure with a stable code,
+// an error the schema raised on purpose (a GraphQLError without an original error), or a bug,
+// which is masked. No message built here holds the token, a query string, a stack or a raw body.
+
+export type ErrorCode =
+  | 'UPSTREAM_UNAUTHORIZED'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_PROTOCOL_ERROR'
+  | 'UPSTREAM_REJECTED'
+  | 'RATE_LIMITED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'SEAT_LIMIT_REACHED'
+  | 'SCAN_LIMIT_EXCEEDED'
+  | 'INTERNAL_SERVER_ERROR';
+
+const UNEXPECTED = 'Unexpected error.';
+
+function describeUpstream(error: ScimError): { code: ErrorCode; message: string; extra?: object } {
+  const upstream = {
+    status: error.status,
+    ...(error.scimType ? { scimType: error.scimType } : {}),
+  };
+  if (error instanceof ScimUnauthorizedError) {
+    return {
+      code: 'UPSTREAM_UNAUTHORIZED',
+      message:
+        'Keeper refused the SCIM token of this service (it may be wrong, rotated or not yet saved in the Admin Console).',
+      extra: { upstream },
+    };
+  }
+  if (error instanceof ScimRateLimitedError) {
+    return {
+      code: 'RATE_LIMITED',
+      message: 'Keeper is rate limiting this service; retry later.',
+      extra: {
+        upstream,
+        ...(error.retryAfterSeconds !== undefined ? { retryAfter: error.retryAfterSeconds } : {}),
+      },
+    };
+  }
+  if (error instanceof ScimUnavailableError) {
+    return {
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: 'The Keeper SCIM endpoint could not be reached or failed; retry later.',
+      extra: { upstream },
+    };
+  }
+  if (error instanceof ScimProtocolError) {
+    return {
+      code: 'UPSTREAM_PROTOCOL_ERROR',
+      message: 'The Keeper SCIM endpoint answered with something that is not valid SCIM.',
+      extra: { upstream },
+    };
+  }
+  if (error instanceof ScimNotFoundError) {
+    return { code: 'NOT_FOUND', message: 'Not found in this Keeper node.', extra: { upstream } };
+  }
+  if (error instanceof ScimConflictError) {
+    return { code: 'CONFLICT', message: 'Keeper reported a conflict.', extra: { upstream } };
+  }
+  if (error instanceof ScimSeatLimitError) {
+    return {
+      code: 'SEAT_LIMIT_REACHED',
+      message: 'All licensed Keeper seats are in use.',
+      extra: { upstream },
+    };
+  }
+  if (error instanceof ScimInvalidRequestError) {
+    return {
+      code: 'UPSTREAM_REJECTED',
+      message: `Keeper rejected the request${error.scimType ? ` (${error.scimType})` : ''}.`,
+      extra: { upstream },
+    };
+  }
+  return {
+    code: 'UPSTREAM_UNAVAILABLE',
+    message: 'The Keeper SCIM request failed.',
+    extra: { upstream },
+  };
+}
+
+/**
+ * Yoga's `maskError`: maps a thrown error to what the caller may see. `log` receives the
+ * unexpected ones (never the token: nothing in the facade's errors holds it).
+ */
+export function maskError(error: unknown, log: (error: unknown) => void = () => {}): GraphQLError {
+  const graphqlError = error instanceof GraphQLError ? error : undefined;
+  const original = graphqlError?.originalError ?? (graphqlError ? undefined : error);
+  const location = {
+    nodes: graphqlError?.nodes,
+    source: graphqlError?.source,
+    positions: graphqlError?.positions,
+    path: graphqlError?.path,
+  };
+
+  if (original instanceof GraphQLError) return original;
+  if (graphqlError && (original === undefined || original === null)) return graphqlError;
+
+  if (original instanceof ScimError) {
+    const { code, message, extra } = describeUpstream(original);
+    return new GraphQLError(message, { ...location, extensions: { code, ...extra } });
+  }
+  if (original instanceof ScanLimitError) {
+    return new GraphQLError(original.message, { ...location, extensions: { code: original.code } });
+  }
+  log(original);
+  return new GraphQLError(UNEXPECTED, {
+    ...location,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
+  });
+}

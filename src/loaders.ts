@@ -1,0 +1,319 @@
+import DataLoader from 'dataloader';
+import type { Config } from './config.ts';
+import {
+  classifyGroup,
+  type GroupModel,
+  type RoleModel,
+  type TeamModel,
+  type UserModel,
+  userNameKey,
+} from './model.ts';
+import type { CallOptions, ScimClient } from './scim/client.ts';
+import { ScimNotFoundError } from './scim/errors.ts';
+import { chunkOrEq, userEq } from './scim/filter.ts';
+import type { ScimGroup, ScimUser } from './scim/schemas.ts';
+import type { UpstreamInfo } from './upstream.ts';
+
+// Per-request batching (style.md rule 8). Every loader returns results aligned with its keys,
+// matched by key and never by position, with `null` for a key the upstream does not know.
+//
+// How a batch of users is fetched is decided by counting upstream calls (design.md):
+//   get  = one GET /Users/{id} per key (bounded parallel)            cost: n
+//   or   = `id eq "a" or id eq "b" …` in URL-safe chunks             cost: chunks (only when the
+//          upstream is known to understand `or`: configuration or the start-up probe)
+//   scan = one paged read of every user, shared by the whole request cost: ceil(users / pageSize)
+// The cheapest wins; on a tie `get` beats `or` beats `scan` (smaller answers, exact 404s). Once a
+// scan has been made in a request, every later lookup is answered from it for free.
+
+export type GroupSnapshot = {
+  all: GroupModel[];
+  byId: Map<string, GroupModel>;
+  teams: TeamModel[];
+  roles: RoleModel[];
+  /** Whether the upstream returned `members` on its Group resources. */
+  membersIncluded: boolean;
+};
+
+export type UserLookupStrategy = 'get' | 'or' | 'scan';
+
+export class ScanLimitError extends Error {
+  readonly code = 'SCAN_LIMIT_EXCEEDED';
+  constructor(limit: number) {
+    super(
+      `This question needs a scan of more than ${limit} users, the configured UPSTREAM_SCAN_LIMIT; narrow it with an exact filter (userName or externalId)`,
+    );
+    this.name = 'ScanLimitError';
+  }
+}
+
+const GET_CONCURRENCY = 8;
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+export function createLoaders(deps: {
+  scim: ScimClient;
+  upstream: UpstreamInfo;
+  config: Config['scim'];
+  call: CallOptions;
+}) {
+  const { scim, upstream, config, call } = deps;
+
+  let scan: Promise<ScimUser[]> | undefined;
+  let groups: Promise<GroupSnapshot> | undefined;
+  let membership: Promise<Map<string, string[]>> | undefined;
+
+  const prime = (users: Iterable<ScimUser>) => {
+    for (const user of users) {
+      userById.prime(user.id, user);
+      userByUserName.prime(userNameKey(user.userName), user);
+    }
+  };
+
+  /** Every user of the node, read once per request (bounded by UPSTREAM_SCAN_LIMIT). */
+  const allUsers = (): Promise<ScimUser[]> => {
+    scan ??= scim.users
+      .listAll({ pageSize: config.pageSize, maxItems: config.scanLimit }, call)
+      .then((result) => {
+        // An upstream that ends early (an empty or repeated page) gave all it will give; only a
+        // cap means users exist that this request did not see.
+        if (result.stop === 'max-items' || result.stop === 'max-pages') {
+          throw new ScanLimitError(config.scanLimit);
+        }
+        upstream.observeUserCount(result.Resources.length);
+        prime(result.Resources);
+        return result.Resources;
+      });
+    return scan;
+  };
+
+  const costs = (
+    n: number,
+    attribute: 'id' | 'userName' | 'externalId',
+    keys: readonly string[],
+  ) => {
+    const orChunks = upstream.capabilities.orFilters
+      ? chunkOrEq('Users', attribute, keys, {
+          urlLengthWithoutFilter: `${upstream.baseUrl}/Users?startIndex=1&count=${config.pageSize}`
+            .length,
+        })
+      : undefined;
+    const hint = upstream.userCountHint;
+    return {
+      orChunks,
+      get: n,
+      or: orChunks ? orChunks.length : Number.POSITIVE_INFINITY,
+      scan:
+        hint === undefined
+          ? Number.POSITIVE_INFINITY
+          : Math.max(1, Math.ceil(hint / config.pageSize)),
+    };
+  };
+
+  const choose = (c: { get: number; or: number; scan: number }): UserLookupStrategy => {
+    if (c.get <= c.or && c.get <= c.scan) return 'get';
+    return c.or <= c.scan ? 'or' : 'scan';
+  };
+
+  /** Strategies chosen in this request, in order: tests and benchmarks read them. */
+  const decisions: { loader: string; keys: number; strategy: UserLookupStrategy }[] = [];
+
+  async function lookup(
+    loader: string,
+    attribute: 'id' | 'userName' | 'externalId',
+    keys: readonly string[],
+    keyOf: (user: ScimUser) => string,
+    single: (key: string) => Promise<ScimUser | null>,
+  ): Promise<(ScimUser | null)[]> {
+    const found = new Map<string, ScimUser>();
+    const index = (users: Iterable<ScimUser>) => {
+      for (const user of users) found.set(keyOf(user), user);
+    };
+    const c = costs(keys.length, attribute, keys);
+    const strategy = scan ? 'scan' : choose(c);
+    decisions.push({ loader, keys: keys.length, strategy });
+    if (strategy === 'scan') {
+      index(await allUsers());
+    } else if (strategy === 'or' && c.orChunks) {
+      const pages = await Promise.all(
+        c.orChunks.map((filter) => scim.users.listAll({ filter, pageSize: config.pageSize }, call)),
+      );
+      for (const page of pages) {
+        prime(page.Resources);
+        index(page.Resources);
+      }
+    } else {
+      const users = await mapLimit(keys, GET_CONCURRENCY, single);
+      const present = users.filter((u): u is ScimUser => u !== null);
+      prime(present);
+      index(present);
+    }
+    return keys.map((key) => found.get(key) ?? null);
+  }
+
+  const getById = (id: string) =>
+    scim.users.get(id, call).catch((error: unknown) => {
+      if (error instanceof ScimNotFoundError) return null;
+      throw error;
+    });
+
+  const firstMatch = async (filter: string, matches: (u: ScimUser) => boolean) => {
+    const page = await scim.users.list({ filter, startIndex: 1, count: 10 }, call);
+    return page.Resources.find(matches) ?? null;
+  };
+
+  const userById: DataLoader<string, ScimUser | null> = new DataLoader(
+    (ids) => lookup('userById', 'id', ids, (u) => u.id, getById),
+    { maxBatchSize: 1000 },
+  );
+
+  // Keys are lower-cased user names: Keeper's userName is unique case-insensitively.
+  const userByUserName: DataLoader<string, ScimUser | null> = new DataLoader(
+    (names) =>
+      lookup(
+        'userByUserName',
+        'userName',
+        names,
+        (u) => userNameKey(u.userName),
+        (name) => firstMatch(userEq('userName', name), (u) => userNameKey(u.userName) === name),
+      ),
+    { maxBatchSize: 1000 },
+  );
+
+  // externalId is caseExact (RFC 7643 §3.1).
+  const userByExternalId: DataLoader<string, ScimUser | null> = new DataLoader(
+    (externalIds) =>
+      lookup(
+        'userByExternalId',
+        'externalId',
+        externalIds,
+        (u) => u.externalId ?? '',
+        (id) => firstMatch(userEq('externalId', id), (u) => u.externalId === id),
+      ),
+    { maxBatchSize: 1000 },
+  );
+
+  /** Every group of the node, read once per request, classified as teams and roles. */
+  const groupSnapshot = (): Promise<GroupSnapshot> => {
+    groups ??= scim.groups
+      .listAll(
+        {
+          pageSize: config.pageSize,
+          // Members are only worth their bytes when the upstream may send them.
+          excludedAttributes:
+            upstream.capabilities.groupMembers === 'omit' ? ['members'] : undefined,
+        },
+        call,
+      )
+      .then(({ Resources: items }) => {
+        if (items.length > 0 && upstream.capabilities.groupMembers !== 'omit') {
+          upstream.observeGroupMembers(items.some((g) => g.members !== undefined));
+        }
+        return buildSnapshot(
+          items,
+          upstream.rolePrefix,
+          upstream.capabilities.groupMembers === 'include',
+        );
+      });
+    return groups;
+  };
+
+  /**
+   * Group id → member user ids. From Group.members when the upstream sends them, otherwise from
+   * one paged user scan (User.groups), which Keeper's own clients rely on (keeper-scim.md §2.3).
+   */
+  const membershipIndex = (): Promise<Map<string, string[]>> => {
+    membership ??= groupSnapshot().then(async (snapshot) => {
+      const index = new Map<string, string[]>();
+      if (snapshot.membersIncluded) {
+        for (const g of snapshot.all)
+          index.set(
+            g.group.id,
+            (g.group.members ?? []).map((m) => m.value),
+          );
+        return index;
+      }
+      for (const user of await allUsers()) {
+        for (const ref of user.groups ?? []) {
+          const list = index.get(ref.value) ?? [];
+          list.push(user.id);
+          index.set(ref.value, list);
+        }
+      }
+      return index;
+    });
+    return membership;
+  };
+
+  /** The groups (teams and roles of this node) a user belongs to. */
+  const groupsOfUser = async (user: ScimUser): Promise<GroupModel[]> => {
+    const snapshot = await groupSnapshot();
+    let ids: string[];
+    if (user.groups !== undefined) {
+      ids = user.groups.map((g) => g.value);
+    } else {
+      const index = await membershipIndex();
+      ids = [...index].filter(([, members]) => members.includes(user.id)).map(([id]) => id);
+    }
+    // User.groups may list teams outside this SCIM node (keeper-scim.md §2.2): they are not
+    // readable here, so they are not shown.
+    return ids.map((id) => snapshot.byId.get(id)).filter((g): g is GroupModel => g !== undefined);
+  };
+
+  return {
+    userById,
+    userByUserName,
+    userByExternalId,
+    allUsers,
+    groupSnapshot,
+    membershipIndex,
+    groupsOfUser,
+    prime,
+    decisions,
+    /** Whether a full user scan has already been made (or started) in this request. */
+    hasScanned: () => scan !== undefined,
+    /** Forget everything read so far: mutations call it before returning fresh data. */
+    clear() {
+      scan = undefined;
+      groups = undefined;
+      membership = undefined;
+      userById.clearAll();
+      userByUserName.clearAll();
+      userByExternalId.clearAll();
+    },
+  };
+}
+
+function buildSnapshot(
+  items: ScimGroup[],
+  rolePrefix: string,
+  membersKnown: boolean,
+): GroupSnapshot {
+  const all = items.map((g) => classifyGroup(g, rolePrefix));
+  return {
+    all,
+    byId: new Map(all.map((g) => [g.group.id, g])),
+    teams: all.filter((g): g is TeamModel => g.kind === 'Team'),
+    roles: all.filter((g): g is RoleModel => g.kind === 'Role'),
+    membersIncluded: membersKnown || items.some((g) => g.members !== undefined),
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping the order of `items`. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export type { UserModel };

@@ -1,0 +1,66 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ValidationPlugin from '@pothos/plugin-validation';
+import type { Context } from '../context.ts';
+
+// Plugin order is a decision (style.md rule 4): lifecycle hooks run in REVERSE order, and the
+// errors plugin must wrap validation so that a failed zod check on a mutation input becomes the
+// typed `InvalidInputError` result instead of a top-level error. Batching is done by our own
+// per-request DataLoaders (src/loaders.ts), not plugin-dataloader: the batch strategy (or-filter,
+// parallel GETs or one paged scan) is chosen per batch by counting upstream calls, which the
+// plugin's one-function-per-type model cannot express.
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Connection: { totalCount: number };
+}>({
+  plugins: [ErrorsPlugin, ValidationPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeFieldOptions: { nullable: false, description: 'The object at this edge.' },
+    nodeTypeOptions: { description: 'An object with a globally unique, opaque `id`.' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
+    nodeQueryOptions: {
+      description: 'Any User, Team or Role by its global id; null when it no longer exists.',
+      args: { id: { description: 'A global id, as returned in any `id` field.' } },
+    },
+    nodesQueryOptions: {
+      args: { ids: { description: 'Global ids, as returned in any `id` field.' } },
+      description:
+        'Any Users, Teams and Roles by global id, in the order asked, batched upstream; null for each id that does not exist.',
+    },
+    idFieldOptions: { description: 'Opaque global id; use it with `node` and `nodes`.' },
+    cursorFieldOptions: { description: 'Opaque cursor of this edge, for `after` and `before`.' },
+    edgesFieldOptions: {
+      description: 'The objects of this page, with their cursors.',
+      nullable: false,
+    },
+    pageInfoFieldOptions: { description: 'Where this page sits in the whole list.' },
+    hasNextPageFieldOptions: { description: 'Whether more objects follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether objects precede this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first object of this page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last object of this page.' },
+    firstArgOptions: {
+      description: 'Page forward: at most this many objects (default 20, max 100).',
+    },
+    lastArgOptions: { description: 'Page backward: at most this many objects (max 100).' },
+    afterArgOptions: { description: 'Return objects after this cursor.' },
+    beforeArgOptions: { description: 'Return objects before this cursor.' },
+  },
+  errors: { defaultTypes: [] },
+  validation: {},
+});
+
+builder.queryType({ description: 'Read the users, teams and roles of the connected Keeper node.' });
+
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({
+    description: 'How many objects the whole list holds, across all pages.',
+    resolve: (parent) => parent.totalCount,
+  }),
+);

@@ -1,0 +1,128 @@
+import { cursorToOffset, offsetForArgs, offsetToCursor } from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
+
+// Relay connections over offset-paged sources (SCIM lists are 1-based startIndex + count). Pothos'
+// offsetForArgs does the cursor arithmetic; this adds what the contract asks for and Pothos does
+// not do: `first`/`last` above the maximum are refused with a clear error instead of silently
+// clamped, a malformed cursor is a BAD_USER_INPUT error, and `totalCount` is always known.
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export type ConnectionArgs = {
+  first?: number | null | undefined;
+  last?: number | null | undefined;
+  after?: string | null | undefined;
+  before?: string | null | undefined;
+};
+
+export type Page<T> = { items: readonly T[]; totalCount: number };
+
+export type OffsetSource<T> = {
+  /** Items from `offset` (0-based), at most `limit`, and the size of the whole list. */
+  page(offset: number, limit: number): Promise<Page<T>>;
+  /** The size of the whole list; only asked for `last` without `before`. */
+  count(): Promise<number>;
+};
+
+export type Connection<T> = {
+  edges: { cursor: string; node: T }[];
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
+  totalCount: number;
+};
+
+export const badInput = (message: string, argument?: string) =>
+  new GraphQLError(message, {
+    extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) },
+  });
+
+export function validateConnectionArgs(args: ConnectionArgs): void {
+  for (const name of ['first', 'last'] as const) {
+    const value = args[name];
+    if (value == null) continue;
+    if (value < 0) throw badInput(`\`${name}\` must not be negative`, name);
+    if (value > MAX_PAGE_SIZE) {
+      throw badInput(
+        `\`${name}\` is ${value}, above the maximum of ${MAX_PAGE_SIZE}; page with \`after\`/\`before\` instead`,
+        name,
+      );
+    }
+  }
+  for (const name of ['after', 'before'] as const) {
+    const cursor = args[name];
+    if (cursor == null) continue;
+    let offset: number;
+    try {
+      offset = cursorToOffset(cursor);
+    } catch {
+      throw badInput(`\`${name}\` is not a cursor of this connection`, name);
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw badInput(`\`${name}\` is not a cursor of this connection`, name);
+    }
+  }
+}
+
+export async function resolveOffsetConnection<T>(
+  args: ConnectionArgs,
+  source: OffsetSource<T>,
+): Promise<Connection<T>> {
+  validateConnectionArgs(args);
+  const needsTotal = args.last != null && args.before == null && args.first == null;
+  const knownTotal = needsTotal ? await source.count() : undefined;
+  const { offset, expectedSize } = offsetForArgs({
+    args: {
+      first: args.first ?? undefined,
+      last: args.last ?? undefined,
+      after: args.after ?? undefined,
+      before: args.before ?? undefined,
+    },
+    defaultSize: DEFAULT_PAGE_SIZE,
+    maxSize: MAX_PAGE_SIZE,
+    totalCount: knownTotal,
+  });
+  // Ask for one item even for an empty page: the list's size comes with it.
+  const { items, totalCount } = await source.page(offset, Math.max(expectedSize, 1));
+  const nodes = items.slice(0, expectedSize);
+  const edges = nodes.map((node, i) => ({ cursor: offsetToCursor(offset + i), node }));
+  return {
+    edges,
+    totalCount,
+    pageInfo: {
+      hasPreviousPage: offset > 0 && totalCount > 0,
+      hasNextPage: offset + nodes.length < totalCount,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+/** A connection over a list already in memory (group snapshots, member ids). */
+export function arraySource<T>(list: readonly T[]): OffsetSource<T> {
+  return {
+    page: async (offset, limit) => ({
+      items: list.slice(offset, offset + limit),
+      totalCount: list.length,
+    }),
+    count: async () => list.length,
+  };
+}
+
+/** Maps a page of keys to objects (e.g. member ids to users), dropping keys that resolve to null. */
+export function mappedSource<K, T>(
+  keys: readonly K[],
+  load: (keys: readonly K[]) => Promise<readonly (T | null)[]>,
+): OffsetSource<T> {
+  return {
+    page: async (offset, limit) => {
+      const loaded = await load(keys.slice(offset, offset + limit));
+      return { items: loaded.filter((x): x is T => x !== null), totalCount: keys.length };
+    },
+    count: async () => keys.length,
+  };
+}

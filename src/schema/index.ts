@@ -1,0 +1,11 @@
+import './user.ts';
+import './team.ts';
+import './role.ts';
+import './upstream.ts';
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.ts';
+
+export const schema = builder.toSchema({ sortSchema: false });
+
+/** The schema as printed to schema.graphql: sorted, so that diffs show real changes only. */
+export const sortedSchema = lexicographicSortSchema(schema);

@@ -1,0 +1,34 @@
+import type { RoleModel, TeamModel, UserModel } from '../model.ts';
+import { builder } from './builder.ts';
+
+// The node refs and their connection types, declared apart from their implementations so that
+// user.ts, team.ts and role.ts can refer to each other (a user's teams, a team's members)
+// without an import cycle. One connection type per node type, shared by every list of it.
+export const User = builder.objectRef<UserModel>('User');
+export const Team = builder.objectRef<TeamModel>('Team');
+export const Role = builder.objectRef<RoleModel>('Role');
+
+export const UserConnection = builder.connectionObject(
+  {
+    type: User,
+    name: 'UserConnection',
+    description: 'A page of users, with the size of the whole list.',
+  },
+  { name: 'UserEdge', description: 'A user in a page, with its cursor.' },
+);
+export const TeamConnection = builder.connectionObject(
+  {
+    type: Team,
+    name: 'TeamConnection',
+    description: 'A page of teams, with the size of the whole list.',
+  },
+  { name: 'TeamEdge', description: 'A team in a page, with its cursor.' },
+);
+export const RoleConnection = builder.connectionObject(
+  {
+    type: Role,
+    name: 'RoleConnection',
+    description: 'A page of roles, with the size of the whole list.',
+  },
+  { name: 'RoleEdge', description: 'A role in a page, with its cursor.' },
+);

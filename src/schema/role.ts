@@ -1,0 +1,95 @@
+import type { RoleModel } from '../model.ts';
+import { builder } from './builder.ts';
+import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
+import { resolveMembers } from './members.ts';
+import { Role, RoleConnection, User, UserConnection } from './refs.ts';
+
+builder.node(Role, {
+  description:
+    'A Keeper role, provisioned as a SCIM Group whose name starts with the role prefix (KEEPER_ROLE_PREFIX, `ROLE_` by default). Keeper ignores the SCIM `roles` attribute; this is how roles are assigned.',
+  id: { resolve: (role) => role.group.id },
+  loadMany: async (ids, ctx) => {
+    const snapshot = await ctx.loaders.groupSnapshot();
+    return ids.map((id) => {
+      const group = snapshot.byId.get(id);
+      return group?.kind === 'Role' ? group : null;
+    });
+  },
+  fields: (t) => ({
+    keeperId: t.string({
+      description: "Keeper's id for the group behind this role (the SCIM Group id).",
+      resolve: (role) => role.group.id,
+    }),
+    name: t.exposeString('name', { description: 'The role name, without the role prefix.' }),
+    groupName: t.string({
+      description: 'The SCIM Group displayName: the role name with the prefix.',
+      resolve: (role) => role.group.displayName,
+    }),
+    externalId: t.string({
+      nullable: true,
+      description: "The identity provider's id for this role's group, when one was set.",
+      resolve: (role) => role.group.externalId ?? null,
+    }),
+    members: t.connection(
+      {
+        type: User,
+        description: 'The users this role is assigned to.',
+        resolve: (role, args, ctx) => resolveMembers(role, args, ctx),
+      },
+      UserConnection,
+    ),
+  }),
+});
+
+builder.queryFields((t) => ({
+  role: t.field({
+    type: Role,
+    nullable: true,
+    description:
+      'One role, by exactly one of: global `id`, `keeperId` or `name` (with or without the prefix). Null when there is none.',
+    args: {
+      id: t.arg.globalID({ required: false, description: 'The global id of a Role.' }),
+      keeperId: t.arg.string({ required: false, description: "Keeper's id of the role's group." }),
+      name: t.arg.string({
+        required: false,
+        description: 'The role name, with or without the role prefix.',
+      }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const given = (['id', 'keeperId', 'name'] as const).filter((k) => args[k] != null);
+      if (given.length !== 1) throw badInput('Give exactly one of `id`, `keeperId` or `name`');
+      const { roles } = await ctx.loaders.groupSnapshot();
+      if (args.id)
+        return args.id.typename === 'Role'
+          ? findRole(roles, (r) => r.group.id === args.id?.id)
+          : null;
+      if (args.keeperId != null) return findRole(roles, (r) => r.group.id === args.keeperId);
+      const name = args.name as string;
+      return findRole(roles, (r) => r.name === name || r.group.displayName === name);
+    },
+  }),
+  roles: t.connection(
+    {
+      type: Role,
+      description:
+        "The node's roles, in the upstream's order, 20 per page by default and at most 100.",
+      args: {
+        nameContains: t.arg.string({
+          required: false,
+          description: 'Case-insensitive text contained in the role name.',
+        }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const { roles } = await ctx.loaders.groupSnapshot();
+        const needle = args.nameContains?.toLowerCase();
+        const list =
+          needle === undefined ? roles : roles.filter((r) => r.name.toLowerCase().includes(needle));
+        return resolveOffsetConnection(args, arraySource(list));
+      },
+    },
+    RoleConnection,
+  ),
+}));
+
+const findRole = (roles: RoleModel[], match: (r: RoleModel) => boolean) =>
+  roles.find(match) ?? null;

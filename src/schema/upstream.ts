@@ -1,0 +1,70 @@
+import type { Capabilities, UpstreamInfo } from '../upstream.ts';
+import { builder } from './builder.ts';
+
+const UpstreamCapabilities = builder.objectRef<Capabilities>('UpstreamCapabilities').implement({
+  description:
+    'What the facade relies on from the upstream beyond plain `attr eq "value"` filters, and how it knows.',
+  fields: (t) => ({
+    orFilters: t.exposeBoolean('orFilters', {
+      description:
+        'Whether the upstream answers `or` filters, so that batches of lookups take one call per chunk. Keeper does not promise it.',
+    }),
+    orFiltersSource: t.string({
+      description:
+        'How `orFilters` was decided: `config` (KEEPER_FILTER_OR), `probe` (at start-up) or `default`.',
+      resolve: (c) => c.source.orFilters,
+    }),
+    groupMembers: t.exposeString('groupMembers', {
+      description:
+        'Whether Group resources carry `members` (`include`), do not (`omit`; membership is then read from users), or not yet seen (`unknown`).',
+    }),
+    groupMembersSource: t.string({
+      description:
+        'How `groupMembers` was decided: `config` (KEEPER_GROUP_MEMBERS), `observed` or `default`.',
+      resolve: (c) => c.source.groupMembers,
+    }),
+  }),
+});
+
+const Upstream = builder.objectRef<UpstreamInfo>('Upstream').implement({
+  description: 'The SCIM upstream this facade serves: a Keeper node, or the embedded emulator.',
+  fields: (t) => ({
+    baseUrl: t.exposeString('baseUrl', {
+      description: 'The SCIM base URL, including the node id. The token is never shown.',
+    }),
+    nodeId: t.string({
+      nullable: true,
+      description: 'The Keeper node id, read from the base URL.',
+      resolve: (u) => u.nodeId ?? null,
+    }),
+    emulated: t.exposeBoolean('emulated', {
+      description:
+        'True when this is the embedded emulator with demo data, not a real Keeper node.',
+    }),
+    rolePrefix: t.exposeString('rolePrefix', {
+      description: 'Groups whose name starts with this are Keeper roles, not teams.',
+    }),
+    userCount: t.int({
+      nullable: true,
+      description: 'Users in the node, as of the latest unfiltered list the facade read.',
+      resolve: (u) => u.userCountHint ?? null,
+    }),
+    capabilities: t.field({
+      type: UpstreamCapabilities,
+      description: 'What the facade relies on from this upstream.',
+      resolve: (u) => u.capabilities,
+    }),
+  }),
+});
+
+builder.queryField('upstream', (t) =>
+  t.field({
+    type: Upstream,
+    description:
+      'The connected Keeper node (or emulator) and what the facade knows of its SCIM capabilities.',
+    resolve: async (_root, _args, ctx) => {
+      await ctx.upstream.ensureProbed(ctx.call.signal);
+      return ctx.upstream;
+    },
+  }),
+);

@@ -1,0 +1,95 @@
+import type { Config } from './config.ts';
+import type { ScimClient } from './scim/client.ts';
+import { ScimInvalidRequestError } from './scim/errors.ts';
+import { orEq } from './scim/filter.ts';
+
+// What the facade knows about its upstream, shared by all requests. design.md: assume the
+// pessimistic Keeper (eq-only filters, members perhaps missing) and use more only where the
+// configuration says so or a probe shows it.
+
+export type Capabilities = {
+  /** The upstream answers `id eq "a" or id eq "b"` (Keeper does not promise it). */
+  orFilters: boolean;
+  /** Whether Group resources carry `members`; `unknown` until a Groups answer shows it. */
+  groupMembers: 'include' | 'omit' | 'unknown';
+  /** How the two above were decided, for the `upstream` query field. */
+  source: {
+    orFilters: 'config' | 'probe' | 'default';
+    groupMembers: 'config' | 'observed' | 'default';
+  };
+};
+
+export type UpstreamInfo = {
+  baseUrl: string;
+  nodeId: string | undefined;
+  emulated: boolean;
+  rolePrefix: string;
+  capabilities: Capabilities;
+  /** Users in the node as last seen in an unfiltered list answer; sizes a full scan. */
+  userCountHint: number | undefined;
+  /** Probes once; later calls return the same promise unless the probe failed. */
+  ensureProbed(signal?: AbortSignal): Promise<void>;
+  /** Record what an answer showed (user count, whether groups carry members). */
+  observeUserCount(total: number): void;
+  observeGroupMembers(present: boolean): void;
+};
+
+export function createUpstreamInfo(options: {
+  scim: ScimClient;
+  baseUrl: string;
+  emulated: boolean;
+  config: Config['scim'];
+}): UpstreamInfo {
+  const { scim, config } = options;
+  const capabilities: Capabilities = {
+    orFilters: config.orFilters === 'on',
+    groupMembers: config.groupMembers === 'auto' ? 'unknown' : config.groupMembers,
+    source: {
+      orFilters: config.orFilters === 'auto' ? 'default' : 'config',
+      groupMembers: config.groupMembers === 'auto' ? 'default' : 'config',
+    },
+  };
+  let probe: Promise<void> | undefined;
+
+  const info: UpstreamInfo = {
+    baseUrl: options.baseUrl,
+    nodeId: /\/scim\/v2\/([^/]+)\/?$/.exec(options.baseUrl)?.[1],
+    emulated: options.emulated,
+    rolePrefix: config.rolePrefix,
+    capabilities,
+    userCountHint: undefined,
+    ensureProbed(signal) {
+      probe ??= runProbe(signal).catch((error: unknown) => {
+        probe = undefined;
+        throw error;
+      });
+      return probe;
+    },
+    observeUserCount(total) {
+      info.userCountHint = total;
+    },
+    observeGroupMembers(present) {
+      if (config.groupMembers !== 'auto') return;
+      capabilities.groupMembers = present ? 'include' : 'omit';
+      capabilities.source.groupMembers = 'observed';
+    },
+  };
+
+  async function runProbe(signal?: AbortSignal): Promise<void> {
+    const page = await scim.users.list({ startIndex: 1, count: 1 }, { signal });
+    info.observeUserCount(page.totalResults);
+    if (config.orFilters !== 'auto') return;
+    // Two ids that cannot exist: a 200 (with no results) proves `or` is understood; Keeper's
+    // documented filter support is `attr eq "value"` only, so a 400 is the expected answer there.
+    try {
+      await scim.users.list({ filter: orEq('Users', 'id', ['0', '1']), count: 1 }, { signal });
+      capabilities.orFilters = true;
+    } catch (error) {
+      if (!(error instanceof ScimInvalidRequestError)) throw error;
+      capabilities.orFilters = false;
+    }
+    capabilities.source.orFilters = 'probe';
+  }
+
+  return info;
+}
