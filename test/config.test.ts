@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const TOKEN = 'k3eperT0kenDoNotLeak_abcdefghijklmnopqrstuv';
+
+function problems(env: Record<string, string>, readFile?: (p: string) => string): string[] {
+  try {
+    loadConfig(env, readFile);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('defaults to the embedded emulator on port 4000 with GraphiQL', () => {
+    const config = loadConfig({});
+    expect(config.upstream).toBeUndefined();
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000, graphiql: true, production: false });
+    expect(config.scim.rolePrefix).toBe('ROLE_');
+    expect(config.scim.orFilters).toBe('auto');
+  });
+
+  it('builds the base URL from a region and node id', () => {
+    const config = loadConfig({ KEEPER_REGION: 'eu', KEEPER_NODE_ID: '123456789', KEEPER_SCIM_TOKEN: TOKEN });
+    expect(config.upstream).toEqual({
+      baseUrl: 'https://keepersecurity.eu/api/rest/scim/v2/123456789',
+      token: TOKEN,
+    });
+    expect(loadConfig({ KEEPER_REGION: 'gov', KEEPER_NODE_ID: '1', KEEPER_SCIM_TOKEN: TOKEN }).upstream?.baseUrl).toBe(
+      'https://govcloud.keepersecurity.us/api/rest/scim/v2/1',
+    );
+  });
+
+  it('takes a full URL, trimming a trailing slash, and reads the token from a file', () => {
+    const config = loadConfig(
+      { KEEPER_SCIM_URL: 'https://keepersecurity.com/api/rest/scim/v2/42/', KEEPER_SCIM_TOKEN_FILE: '/run/secrets/keeper' },
+      (path) => (path === '/run/secrets/keeper' ? `${TOKEN}\n` : ''),
+    );
+    expect(config.upstream).toEqual({ baseUrl: 'https://keepersecurity.com/api/rest/scim/v2/42', token: TOKEN });
+  });
+
+  it('reports every problem at once, in words a person can act on, without the token', () => {
+    const found = problems({
+      PORT: 'eighty',
+      KEEPER_REGION: 'mars',
+      KEEPER_SCIM_TOKEN: TOKEN,
+      UPSTREAM_TIMEOUT_MS: '-5',
+      KEEPER_FILTER_OR: 'maybe',
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('PORT must be a whole number'),
+        expect.stringContaining('KEEPER_REGION must be one of us, eu, au, jp, ca, gov'),
+        expect.stringContaining('UPSTREAM_TIMEOUT_MS must be at least 1'),
+        expect.stringContaining('KEEPER_FILTER_OR must be auto, on or off'),
+      ]),
+    );
+    expect(found.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('refuses half-configured upstreams', () => {
+    expect(problems({ KEEPER_SCIM_URL: 'https://keepersecurity.com/api/rest/scim/v2/1' })).toEqual([
+      'A Keeper upstream is configured but no token: set KEEPER_SCIM_TOKEN or KEEPER_SCIM_TOKEN_FILE',
+    ]);
+    expect(problems({ KEEPER_REGION: 'us' })).toEqual(['KEEPER_REGION and KEEPER_NODE_ID must be set together']);
+    expect(problems({ KEEPER_SCIM_TOKEN: TOKEN })).toEqual([
+      'A Keeper token is set but no upstream: set KEEPER_SCIM_URL, or KEEPER_REGION with KEEPER_NODE_ID',
+    ]);
+    expect(
+      problems({ KEEPER_SCIM_URL: 'https://x.example/api/rest/scim/v2/1', KEEPER_SCIM_TOKEN: TOKEN, KEEPER_SCIM_TOKEN_FILE: '/x' }),
+    ).toEqual(['Set either KEEPER_SCIM_TOKEN or KEEPER_SCIM_TOKEN_FILE, not both']);
+  });
+
+  it('says which token file cannot be read', () => {
+    const found = problems(
+      { KEEPER_SCIM_URL: 'https://x.example/api/rest/scim/v2/1', KEEPER_SCIM_TOKEN_FILE: '/missing' },
+      () => {
+        throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      },
+    );
+    expect(found).toEqual(['KEEPER_SCIM_TOKEN_FILE (/missing) cannot be read: ENOENT']);
+  });
+
+  it('treats empty variables as unset and turns GraphiQL off in production', () => {
+    const config = loadConfig({ PORT: '', NODE_ENV: 'production', KEEPER_ROLE_PREFIX: '' });
+    expect(config.server.port).toBe(4000);
+    expect(config.server.graphiql).toBe(false);
+    expect(config.alwaysReportUpstreamStats).toBe(false);
+    expect(config.scim.rolePrefix).toBe('ROLE_');
+  });
+});

@@ -1,0 +1,93 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { type App, createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.ts';
+import { createScimClient, type ScimClient, type ScimClientOptions } from '../src/scim/client.ts';
+import { createUpstreamInfo, type UpstreamInfo } from '../src/upstream.ts';
+
+export type GraphQLResponse<T> = {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: { upstream?: { calls: number; retries: number; byRoute: Record<string, { calls: number }> } };
+};
+
+export type Stack = {
+  emulator: Emulator;
+  app: App;
+  scim: ScimClient;
+  upstream: UpstreamInfo;
+  /** Errors the app masked, as logged (tests assert none leaked). */
+  masked: unknown[];
+  /** Runs a typed operation through `app.fetch` (no port) and returns the parsed answer. */
+  run<R, V>(
+    document: TypedDocumentNode<R, V>,
+    variables?: V,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<R>>;
+  /** Upstream requests the emulator has logged since the last `resetLog()`. */
+  upstreamCalls(): { method: string; path: string; status: number | string }[];
+  resetLog(): void;
+  close(): Promise<void>;
+};
+
+/**
+ * The facade on a fresh emulator over loopback, as `npm start` wires it, with fast retries.
+ * `env` holds the facade's environment (e.g. KEEPER_GROUP_MEMBERS).
+ */
+export async function startStack(
+  options: {
+    emulator?: EmulatorOptions;
+    env?: Record<string, string>;
+    client?: Partial<ScimClientOptions>;
+    probe?: boolean;
+  } = {},
+): Promise<Stack> {
+  const emulator = await createEmulator({ seed: 'demo', ...options.emulator });
+  const config = loadConfig({
+    KEEPER_SCIM_URL: emulator.baseUrl,
+    KEEPER_SCIM_TOKEN: emulator.token,
+    NODE_ENV: 'test',
+    ...options.env,
+  });
+  const upstreamConfig = config.upstream;
+  if (!upstreamConfig) throw new Error('test stack has no upstream');
+  const scim = createScimClient({
+    baseUrl: upstreamConfig.baseUrl,
+    token: upstreamConfig.token,
+    retry: { maxRetries: config.scim.maxRetries, minDelayMs: 1, maxDelayMs: 20 },
+    ...options.client,
+  });
+  const upstream = createUpstreamInfo({
+    scim,
+    baseUrl: upstreamConfig.baseUrl,
+    emulated: true,
+    config: config.scim,
+  });
+  if (options.probe !== false) await upstream.ensureProbed();
+  const masked: unknown[] = [];
+  const app = createApp({ config, scim, upstream, logError: (e) => masked.push(e) });
+  emulator.log.clear();
+
+  return {
+    emulator,
+    app,
+    scim,
+    upstream,
+    masked,
+    async run(document, variables, headers = {}) {
+      const response = await app.fetch('http://facade.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-upstream-stats': '1', ...headers },
+        body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
+      });
+      return (await response.json()) as GraphQLResponse<never>;
+    },
+    upstreamCalls: () => emulator.log.entries.map(({ method, path, status }) => ({ method, path, status })),
+    resetLog: () => emulator.log.clear(),
+    async close() {
+      await scim.close();
+      await emulator.close();
+    },
+  };
+}
