@@ -407,7 +407,12 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
       schemas: input.schemas ?? [schemaUrn],
     });
 
-    const listPage = (params: ListParams = {}, opts?: CallOptions): Promise<ListResponse<T>> =>
+    // Every method is async, so that argument errors (an empty id, an empty PATCH) reject the
+    // returned promise like any other failure instead of throwing synchronously.
+    const listPage = async (
+      params: ListParams = {},
+      opts?: CallOptions,
+    ): Promise<ListResponse<T>> =>
       call(
         { method: 'GET', route: endpoint, path: endpoint, query: listQuery(params) },
         list,
@@ -416,7 +421,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
 
     return {
       list: listPage,
-      listAll: (params: ListAllParams = {}, opts?: CallOptions) => {
+      listAll: async (params: ListAllParams = {}, opts?: CallOptions) => {
         const { pageSize, maxPages, maxItems, ...query } = params;
         return pageAll<T>((startIndex, count) => listPage({ ...query, startIndex, count }, opts), {
           pageSize,
@@ -424,15 +429,15 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
           maxItems,
         });
       },
-      get: (id: string, opts?: CallOptions): Promise<T> =>
+      get: async (id: string, opts?: CallOptions): Promise<T> =>
         call({ method: 'GET', route: itemRoute, path: itemPath(id) }, schema, opts),
-      create: (input: ScimUserInput | ScimGroupInput, opts?: CallOptions): Promise<T> =>
+      create: async (input: ScimUserInput | ScimGroupInput, opts?: CallOptions): Promise<T> =>
         call(
           { method: 'POST', route: endpoint, path: endpoint, body: withSchemas(input) },
           schema,
           opts,
         ),
-      replace: (id: string, input: ScimUserInput | ScimGroupInput, opts?: CallOptions) =>
+      replace: async (id: string, input: ScimUserInput | ScimGroupInput, opts?: CallOptions) =>
         call(
           { method: 'PUT', route: itemRoute, path: itemPath(id), body: withSchemas(input) },
           schema,
