@@ -21,7 +21,7 @@ export function useEmulator(options: EmulatorOptions = {}): () => Emulator {
 
 export type SendOptions = {
   body?: unknown;
-  /** Raw body text, sent as is. */
+  /** Raw body text, sent as is with no Content-Type unless `headers` sets one. */
   raw?: string;
   headers?: Record<string, string>;
   token?: string | null;
@@ -37,8 +37,10 @@ export async function send(
   const headers: Record<string, string> = {};
   if (options.token !== null)
     headers['authorization'] = `Bearer ${options.token ?? emulator.token}`;
-  let body: string | undefined;
-  if (options.raw !== undefined) body = options.raw;
+  // Raw bodies go out as bytes: fetch would label a string `text/plain`, and a missing
+  // Content-Type (Keeper's Go client) must stay missing.
+  let body: string | Uint8Array | undefined;
+  if (options.raw !== undefined) body = new TextEncoder().encode(options.raw);
   else if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] = 'application/scim+json';
