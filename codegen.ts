@@ -8,6 +8,8 @@ const config: CodegenConfig = {
   schema: 'schema.graphql',
   documents: ['test/operations/**/*.graphql', 'examples/**/*.graphql'],
   ignoreNoDocuments: false,
+  // ESM imports with extensions, as NodeNext module resolution requires.
+  emitLegacyCommonJSImports: false,
   generates: {
     'test/generated/': {
       preset: 'client',

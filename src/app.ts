@@ -14,6 +14,8 @@ export type AppDeps = {
   upstream: UpstreamInfo;
   /** Where unexpected (masked) errors are reported. @default console.error */
   logError?: (error: unknown) => void;
+  /** Yoga's own request logging. @default true */
+  logging?: boolean;
 };
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -33,6 +35,7 @@ export function createApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    logging: deps.logging ?? true,
     context: ({ request }) => createContext(deps, request),
     graphiql: config.server.graphiql
       ? {

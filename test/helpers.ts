@@ -9,7 +9,9 @@ import { createUpstreamInfo, type UpstreamInfo } from '../src/upstream.ts';
 export type GraphQLResponse<T> = {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
-  extensions?: { upstream?: { calls: number; retries: number; byRoute: Record<string, { calls: number }> } };
+  extensions?: {
+    upstream?: { calls: number; retries: number; byRoute: Record<string, { calls: number }> };
+  };
 };
 
 export type Stack = {
@@ -66,7 +68,13 @@ export async function startStack(
   });
   if (options.probe !== false) await upstream.ensureProbed();
   const masked: unknown[] = [];
-  const app = createApp({ config, scim, upstream, logError: (e) => masked.push(e) });
+  const app = createApp({
+    config,
+    scim,
+    upstream,
+    logging: false,
+    logError: (e) => masked.push(e),
+  });
   emulator.log.clear();
 
   return {
@@ -83,11 +91,13 @@ export async function startStack(
       });
       return (await response.json()) as GraphQLResponse<never>;
     },
-    upstreamCalls: () => emulator.log.entries.map(({ method, path, status }) => ({ method, path, status })),
+    upstreamCalls: () =>
+      emulator.log.entries.map(({ method, path, status }) => ({ method, path, status })),
     resetLog: () => emulator.log.clear(),
     async close() {
       await scim.close();
-      await emulator.close();
+      // A test may have closed the emulator already to make the upstream unreachable.
+      await emulator.close().catch(() => {});
     },
   };
 }
