@@ -39,8 +39,8 @@ export async function send(
     headers['authorization'] = `Bearer ${options.token ?? emulator.token}`;
   // Raw bodies go out as bytes: fetch would label a string `text/plain`, and a missing
   // Content-Type (Keeper's Go client) must stay missing.
-  let body: string | Uint8Array | undefined;
-  if (options.raw !== undefined) body = new TextEncoder().encode(options.raw);
+  let body: string | Blob | undefined;
+  if (options.raw !== undefined) body = new Blob([options.raw]);
   else if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] = 'application/scim+json';
