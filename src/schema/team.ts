@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
 import { Team, TeamConnection, User, UserConnection } from './refs.ts';
+import { selectsField } from './selection.ts';
 
 builder.node(Team, {
   description:
@@ -89,7 +90,11 @@ builder.queryFields((t) => ({
           description: 'Conditions every team returned meets.',
         }),
       },
-      resolve: async (_root, args, ctx) => {
+      resolve: async (_root, args, ctx, info) => {
+        // Without Group.members, membership comes from the user scan: start it with the groups.
+        if (ctx.upstream.capabilities.groupMembers === 'omit' && selectsField(info, ['members'])) {
+          ctx.loaders.allUsers().catch(() => {});
+        }
         const { teams } = await ctx.loaders.groupSnapshot();
         const f = args.filter;
         const needle = f?.nameContains?.toLowerCase();

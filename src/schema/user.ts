@@ -5,6 +5,7 @@ import { userEq } from '../scim/filter.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, type OffsetSource, resolveOffsetConnection } from './connection.ts';
 import { Role, RoleConnection, Team, TeamConnection, User, UserConnection } from './refs.ts';
+import { selectsField } from './selection.ts';
 
 const Email = builder.objectRef<UserModel['emails'][number]>('Email').implement({
   description: 'An e-mail address of a user. Keeper derives it from the userName.',
@@ -243,8 +244,11 @@ builder.queryFields((t) => ({
           description: 'Conditions every user returned meets.',
         }),
       },
-      resolve: (_root, args, ctx) =>
-        resolveOffsetConnection(args, usersSource(ctx, args.filter ?? {})),
+      resolve: (_root, args, ctx, info) => {
+        // Teams and roles come from the Groups snapshot: read it alongside the users page.
+        if (selectsField(info, ['teams', 'roles'])) ctx.loaders.groupSnapshot().catch(() => {});
+        return resolveOffsetConnection(args, usersSource(ctx, args.filter ?? {}));
+      },
     },
     UserConnection,
   ),
