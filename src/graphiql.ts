@@ -39,7 +39,7 @@ query TeamsWithMembers {
 
 # Look a user up by e-mail (case-insensitive), as Keeper's userName is the e-mail address.
 query UserByEmail {
-  user(userName: "olivia.smith@acme.example") {
+  user(userName: "Yusuf.Hoffmann@acme.example") {
     id
     keeperId
     displayName
@@ -49,9 +49,9 @@ query UserByEmail {
   }
 }
 
-# Any object by its global id: paste an id from another answer.
+# Any object by its global id (any id from another answer; this one is a demo user).
 query NodeById {
-  node(id: "VXNlcjox") {
+  node(id: "VXNlcjozNDUwNzQ4NTI0Mjk4NDY=") {
     id
     __typename
     ... on User { userName }
