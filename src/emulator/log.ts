@@ -21,8 +21,19 @@ export type LogEntry = {
 
 export class RequestLog {
   readonly entries: LogEntry[] = [];
+  #inFlight = 0;
+
+  /** Requests received but not yet logged (still reading, waiting out latency, or working). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  received(): void {
+    this.#inFlight += 1;
+  }
 
   record(entry: LogEntry): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.entries.push(entry);
   }
 

@@ -91,9 +91,9 @@ async function handle(
   isClosing: () => boolean,
 ): Promise<void> {
   const started = performance.now();
+  ctx.log.received();
   const method = (req.method ?? 'GET').toUpperCase();
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-  const raw = await readBody(req);
 
   const inBase = url.pathname.startsWith(BASE_PREFIX);
   const afterPrefix = inBase ? url.pathname.slice(BASE_PREFIX.length) : '';
@@ -122,8 +122,17 @@ async function handle(
     send(res, a);
   };
 
+  let raw: Buffer;
+  try {
+    raw = await readBody(req);
+  } catch {
+    // The client went away mid-body; nothing was applied.
+    record(0, { outcome: 'reset' });
+    return;
+  }
   await sleep(ctx.latencyMs + ctx.faults.latencyMs);
   if (isClosing()) {
+    record(0, { outcome: 'reset' });
     res.destroy();
     return;
   }
@@ -174,8 +183,11 @@ async function handle(
   try {
     result = route(ctx, method, relative, url.searchParams, req.headers['content-type'], raw);
   } catch (error) {
-    if (!(error instanceof EmulatorError)) throw error;
-    result = { status: error.status, body: error.toBody() };
+    // An emulator bug still gets an RFC-shaped answer and a log entry, so a test sees it.
+    result =
+      error instanceof EmulatorError
+        ? { status: error.status, body: error.toBody() }
+        : fail(500, `Emulator failure: ${String(error)}`);
   }
 
   if (decision?.fault === 'reset-after-apply') {

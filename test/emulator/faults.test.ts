@@ -153,3 +153,19 @@ describe('random faults', () => {
     await expect(createEmulator({ faults: { rate429: 1.5 } })).rejects.toThrow(/rate429/);
   });
 });
+
+describe('latency', () => {
+  it('delays answers without changing them, and close() ends requests still waiting', async () => {
+    const emulator = await createEmulator({ latencyMs: 5, faults: { latencyMs: 5 } });
+    const reply = await send(emulator, 'GET', '/Users');
+    expect(reply.status).toBe(200);
+    expect(emulator.log.last()?.durationMs).toBeGreaterThan(0);
+    emulator.faults.set({ latencyMs: 60_000 });
+    const waiting = send(emulator, 'GET', '/Users').catch((error: Error) => error);
+    await expect.poll(() => emulator.log.inFlight).toBe(1);
+    await emulator.close();
+    expect(await waiting).toBeInstanceOf(Error);
+    expect(emulator.log.last()).toMatchObject({ status: 0, outcome: 'reset' });
+    expect(emulator.log.inFlight).toBe(0);
+  });
+});
