@@ -6,7 +6,7 @@ import {
 } from 'scim-patch';
 import { SCHEMA_GROUP, SCHEMA_USER } from '../scim/schemas.ts';
 import { badRequest, EmulatorError } from './errors.ts';
-import { compileValueFilter } from './filter.ts';
+import { type CompiledFilter, compileValueFilter } from './filter.ts';
 import { canonicalKeys, coerceActive } from './resources.ts';
 import type { EmulatorStore, GroupRecord, UserFields, UserName, UserRecord } from './store.ts';
 
@@ -45,8 +45,8 @@ type MembershipOp = {
   op: 'add' | 'replace' | 'remove';
   /** Ids named in `value`; undefined for a bare remove (= all). */
   ids?: string[];
-  /** `members[value eq "…"]`-style selection for remove. */
-  filter?: string;
+  /** `members[value eq "…"]`-style selection for remove, matched against `{ value, display }`. */
+  filter?: CompiledFilter;
 };
 type CanonicalOp = AttributeOp | MembershipOp;
 
@@ -79,7 +79,7 @@ export function patchUser(store: EmulatorStore, id: string, body: unknown): User
     if (op.kind === 'attribute') {
       doc = applyAttribute(doc, op);
     } else {
-      groups = applyMembership(groups, op, 'groups', (groupId) => {
+      groups = applyMembership(groups, op, (groupId) => {
         const group = store.requireGroup(groupId);
         return group.displayName;
       });
@@ -102,7 +102,7 @@ export function patchGroup(store: EmulatorStore, id: string, body: unknown): Gro
     if (op.kind === 'attribute') {
       doc = applyAttribute(doc, op);
     } else {
-      members = applyMembership(members, op, 'members', (userId) => {
+      members = applyMembership(members, op, (userId) => {
         return store.requireUser(userId).userName;
       });
     }
@@ -180,7 +180,7 @@ function normalisePath(
   if (IGNORED.has(lower)) return [];
 
   if (lower === MEMBERSHIP[target].toLowerCase()) {
-    return [membershipOp(op, rawPath, value, filter, sub)];
+    return membershipOp(op, rawPath, value, filter, sub, MEMBERSHIP[target]);
   }
   const attribute = ATTRIBUTES[target].find((a) => a.toLowerCase() === lower);
   if (!attribute) return [];
@@ -205,20 +205,27 @@ function membershipOp(
   value: unknown,
   filter: string | undefined,
   sub: string | undefined,
-): MembershipOp {
+  attribute: string,
+): MembershipOp[] {
   if (filter !== undefined) {
-    // `members[value eq "x"].display` and similar only touch derived data: nothing to do.
-    if (sub !== undefined && op !== 'remove') return { kind: 'membership', op: 'add', ids: [] };
+    // `members[value eq "x"].display` only touches derived data (display = userName or team
+    // name), so there is nothing to change.
+    if (sub !== undefined) return [];
     if (op !== 'remove') {
       throw badRequest('invalidPath', `${op} with a value filter is not supported on ${rawPath}`);
     }
-    return { kind: 'membership', op, filter };
+    try {
+      return [{ kind: 'membership', op, filter: compileValueFilter(filter, attribute) }];
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw badRequest('invalidPath', `Invalid filter in path ${rawPath}: ${detail}`);
+    }
   }
   if (sub !== undefined) throw badRequest('invalidPath', `Invalid path ${JSON.stringify(rawPath)}`);
   if (op === 'remove' && (value === undefined || value === null)) {
-    return { kind: 'membership', op };
+    return [{ kind: 'membership', op }];
   }
-  return { kind: 'membership', op, ids: memberIds(value, rawPath) };
+  return [{ kind: 'membership', op, ids: memberIds(value, rawPath) }];
 }
 
 /** `[{"value":"x","$ref":null}]`, a single `{"value":"x"}`, or bare id strings. */
@@ -319,14 +326,13 @@ function optionalString(value: unknown, attribute: string): string | undefined {
 function applyMembership(
   current: readonly string[],
   op: MembershipOp,
-  attribute: string,
   display: (id: string) => string,
 ): string[] {
   for (const id of op.ids ?? []) display(id);
   if (op.op === 'add') return [...new Set([...current, ...(op.ids ?? [])])];
   if (op.op === 'replace') return [...new Set(op.ids ?? [])];
   if (op.filter !== undefined) {
-    const matches = compileValueFilter(op.filter, attribute);
+    const matches = op.filter;
     return current.filter((id) => !matches({ value: id, display: display(id) }));
   }
   if (op.ids === undefined) return [];

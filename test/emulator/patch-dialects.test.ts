@@ -260,6 +260,35 @@ describe('PATCH dialects', () => {
       expect(reply.body.scimType).toBe('noTarget');
     });
 
+    it('answers 400 invalidPath for a malformed member filter, and changes nothing', async () => {
+      emulator().store.addMember(team.id, user.id);
+      const reply = await send(emulator(), 'PATCH', `/Groups/${team.id}`, {
+        body: patchOp(
+          { op: 'replace', path: 'displayName', value: 'Not applied' },
+          { op: 'remove', path: 'members[value eq ]' },
+        ),
+      });
+      expect(reply.status).toBe(400);
+      expect(reply.body.scimType).toBe('invalidPath');
+      expect(await readGroup(team.id)).toMatchObject({
+        displayName: team.displayName,
+        members: [{ value: user.id }],
+      });
+    });
+
+    it('treats a derived member sub-attribute path as a no-op', async () => {
+      emulator().store.addMember(team.id, user.id);
+      const reply = await send(emulator(), 'PATCH', `/Groups/${team.id}`, {
+        body: patchOp({
+          op: 'replace',
+          path: `members[value eq "${user.id}"].display`,
+          value: 'Someone else',
+        }),
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.body.members).toEqual([{ value: user.id, display: user.userName }]);
+    });
+
     it('answers 404 for a team that is not in the node', async () => {
       const reply = await send(emulator(), 'PATCH', `/Users/${user.id}`, {
         body: patchOp({ op: 'add', path: 'groups', value: [{ value: 'AAAAAAAAAAAAAAAAAAAAAA' }] }),
