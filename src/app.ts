@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
+import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import { schema } from './schema/index.ts';
 import type { ScimClient } from './scim/client.ts';
 import type { UpstreamInfo } from './upstream.ts';
@@ -12,6 +13,11 @@ export type AppDeps = {
   config: Config;
   scim: ScimClient;
   upstream: UpstreamInfo;
+  /**
+   * Where mutations remember idempotency keys; pass a shared store when running replicas.
+   * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
+   */
+  idempotency?: IdempotencyStore;
   /** Where unexpected (masked) errors are reported. @default console.error */
   logError?: (error: unknown) => void;
   /** Yoga's own request logging. @default true */
@@ -29,6 +35,9 @@ export const UPSTREAM_STATS_HEADER = 'x-upstream-stats';
  */
 export function createApp(deps: AppDeps): App {
   const { config } = deps;
+  const idempotency =
+    deps.idempotency ??
+    createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
   const logError = deps.logError ?? ((error: unknown) => console.error('unexpected error', error));
 
   return createYoga<Record<string, never>, Context>({
@@ -36,7 +45,7 @@ export function createApp(deps: AppDeps): App {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: deps.logging ?? true,
-    context: ({ request }) => createContext(deps, request),
+    context: ({ request }) => createContext({ ...deps, idempotency }, request),
     graphiql: config.server.graphiql
       ? {
           title: 'Keeper SCIM GraphQL',

@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import type { CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
@@ -14,12 +15,15 @@ export type Context = {
   /** Pass to every SCIM call: cancels upstream work when the caller goes away, records stats. */
   call: CallOptions;
   request: Request;
+  /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
+  idempotency: IdempotencyStore;
 };
 
 export type ContextDeps = {
   scim: ScimClient;
   config: Config;
   upstream: UpstreamInfo;
+  idempotency: IdempotencyStore;
 };
 
 export function createContext(deps: ContextDeps, request: Request): Context {

@@ -52,11 +52,19 @@ export const builder = new SchemaBuilder<{
     afterArgOptions: { description: 'Return objects after this cursor.' },
     beforeArgOptions: { description: 'Return objects before this cursor.' },
   },
-  errors: { defaultTypes: [] },
+  // Lets a failed zod check (or a malformed global id) of a mutation input reach the field's
+  // error union as InvalidInputError. The docs' caveat is that this runs before auth hooks; this
+  // schema has no scope-auth plugin, so nothing is bypassed.
+  errors: { defaultTypes: [], unsafelyHandleInputErrors: true },
   validation: {},
 });
 
 builder.queryType({ description: 'Read the users, teams and roles of the connected Keeper node.' });
+
+builder.mutationType({
+  description:
+    'Write users, teams and roles of the connected Keeper node. Every mutation answers a typed result (a union of its payload and the `Error` types it can meet), accepts an idempotency key (`clientMutationId` or the `Idempotency-Key` header), and makes one SCIM write where one suffices.',
+});
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({

@@ -2,6 +2,8 @@ import './user.ts';
 import './team.ts';
 import './role.ts';
 import './upstream.ts';
+import './errors.ts';
+import './user-mutations.ts';
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
 

@@ -1,0 +1,111 @@
+import type { Context } from '../context.ts';
+import { fingerprint } from '../idempotency.ts';
+import {
+  BaseError,
+  IdempotencyKeyReusedError,
+  invalidInput,
+  isStoredError,
+  reviveError,
+  type StoredError,
+  storeError,
+} from '../schema/errors.ts';
+
+// The frame every mutation runs in: idempotency key handling, and fresh reads afterwards.
+// Rules (README "Idempotency"):
+// - the key is `input.clientMutationId`, else the `Idempotency-Key` header; both given and
+//   different is invalid input;
+// - it is scoped by mutation name; the input (minus clientMutationId) is fingerprinted;
+// - same key + same input within the TTL: the first result (payload or typed error) is returned
+//   and nothing is written; a concurrent duplicate waits for the first call to finish;
+// - same key + different input: IdempotencyKeyReusedError, nothing written;
+// - a call that fails with a top-level error (upstream down, rate limited, a bug) releases the
+//   key, so repeating it runs again; an OutcomeUnknownError is remembered as "uncertain", so the
+//   next call with the key looks the object up before creating it.
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** Fields every mutation payload has. */
+export type PayloadBase = {
+  clientMutationId: string | null;
+  /** True when this answer is the stored result of an earlier call with the same key. */
+  replayed: boolean;
+};
+
+export type RunInfo = {
+  /** An earlier call with this key ended with an unknown outcome: its write may have landed. */
+  previousUncertain: boolean;
+};
+
+const MAX_KEY_LENGTH = 255;
+
+export async function runMutation<T extends object>(
+  ctx: Context,
+  mutation: string,
+  input: { clientMutationId?: string | null | undefined },
+  execute: (info: RunInfo) => Promise<T>,
+): Promise<T & PayloadBase> {
+  const header = ctx.request.headers.get(IDEMPOTENCY_HEADER) ?? undefined;
+  const given = input.clientMutationId ?? undefined;
+  if (given !== undefined && header !== undefined && given !== header) {
+    throw invalidInput({
+      path: ['input', 'clientMutationId'],
+      message: 'differs from the Idempotency-Key header; send one key, or the same in both',
+    });
+  }
+  const key = given ?? header;
+  if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
+    throw invalidInput({
+      path: ['input', 'clientMutationId'],
+      message: `an idempotency key must have 1 to ${MAX_KEY_LENGTH} characters`,
+    });
+  }
+  const clientMutationId = given ?? null;
+
+  const fresh = async (info: RunInfo) => {
+    try {
+      return await execute(info);
+    } finally {
+      // Whatever the write changed, nothing read before it may answer for after it.
+      ctx.loaders.clear();
+    }
+  };
+
+  if (key === undefined) {
+    return { ...(await fresh({ previousUncertain: false })), clientMutationId, replayed: false };
+  }
+
+  const { clientMutationId: _omit, ...rest } = input;
+  const print = fingerprint(rest);
+  const scoped = `${mutation}:${key}`;
+  const store = ctx.idempotency;
+  for (;;) {
+    const begun = await store.begin(scoped, print);
+    if (begun.state !== 'new' && begun.fingerprint !== print) {
+      throw new IdempotencyKeyReusedError(key, mutation);
+    }
+    if (begun.state === 'in-flight') {
+      await begun.settled;
+      continue;
+    }
+    if (begun.state === 'done') {
+      if (isStoredError(begun.result)) throw reviveError(begun.result as StoredError);
+      return { ...(begun.result as T), clientMutationId, replayed: true };
+    }
+    try {
+      const payload = await fresh({ previousUncertain: begun.previousUncertain });
+      await store.finish(scoped, print, { kind: 'final', result: payload });
+      return { ...payload, clientMutationId, replayed: false };
+    } catch (error) {
+      await store.finish(
+        scoped,
+        print,
+        error instanceof BaseError
+          ? error.replayable
+            ? { kind: 'final', result: storeError(error) }
+            : { kind: 'uncertain' }
+          : { kind: 'release' },
+      );
+      throw error;
+    }
+  }
+}

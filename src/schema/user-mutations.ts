@@ -1,0 +1,460 @@
+import type { Context } from '../context.ts';
+import { type UserModel, userNameKey } from '../model.ts';
+import { createWithLookup } from '../mutations/create.ts';
+import { type PayloadBase, runMutation } from '../mutations/run.ts';
+import { ScimConflictError, ScimNotFoundError, ScimSeatLimitError } from '../scim/errors.ts';
+import { userEq } from '../scim/filter.ts';
+import { replaceAttributes, setActive } from '../scim/patch.ts';
+import type { ScimUserInput } from '../scim/schemas.ts';
+import { builder } from './builder.ts';
+import {
+  COMMON_ERRORS,
+  EmailAlreadyInUseError,
+  invalidInput,
+  NotFoundError,
+  OutcomeUnknownError,
+  SeatLimitReachedError,
+} from './errors.ts';
+import {
+  clientMutationIdField,
+  email,
+  explainNotFound,
+  idOf,
+  idsOf,
+  inputRules,
+  keeperIds,
+  nonEmpty,
+  PAYLOAD_FIELDS_DESCRIPTION,
+} from './mutation.ts';
+import { User } from './refs.ts';
+
+type UserPayload = { user: UserModel } & PayloadBase;
+
+const userPayload = (name: string, description: string, userDescription: string) =>
+  builder.objectRef<UserPayload>(name).implement({
+    description,
+    fields: (t) => ({
+      user: t.field({ type: User, description: userDescription, resolve: (p) => p.user }),
+      clientMutationId: t.string({
+        nullable: true,
+        description: PAYLOAD_FIELDS_DESCRIPTION.clientMutationId,
+        resolve: (p) => p.clientMutationId,
+      }),
+      replayed: t.exposeBoolean('replayed', { description: PAYLOAD_FIELDS_DESCRIPTION.replayed }),
+    }),
+  });
+
+/** A fresh look-up by userName (case-insensitive), and by externalId when one was given. */
+async function findCreatedUser(
+  ctx: Context,
+  userName: string,
+  externalId: string | undefined,
+): Promise<UserModel | null> {
+  const page = await ctx.scim.users.list(
+    { filter: userEq('userName', userName), startIndex: 1, count: 10 },
+    ctx.call,
+  );
+  return (
+    page.Resources.find(
+      (u) =>
+        userNameKey(u.userName) === userNameKey(userName) &&
+        (externalId === undefined || u.externalId === externalId),
+    ) ?? null
+  );
+}
+
+/** A user from a write's answer, or read again when the upstream answered 204. */
+async function userAfterWrite(ctx: Context, id: string, answer: UserModel | undefined) {
+  return answer ?? (await ctx.scim.users.get(id, ctx.call));
+}
+
+/** Typed outcomes of a write to /Users/{id}; anything else stays a top-level error. */
+function userWriteError(error: unknown, id: string, userName?: string | null): never {
+  if (error instanceof ScimNotFoundError) throw new NotFoundError('User', id);
+  if (error instanceof ScimConflictError && userName) throw new EmailAlreadyInUseError(userName);
+  throw error;
+}
+
+const given = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
+
+// ---- createUser ----------------------------------------------------------------------------------
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  description:
+    'A user to invite into the Keeper node, with the teams and roles to join. Keeper sends the invitation e-mail.',
+  fields: (t) => ({
+    userName: t.string({
+      required: true,
+      description:
+        'The e-mail address the user signs in with (Keeper requires an address; unique without case).',
+    }),
+    displayName: t.string({
+      required: false,
+      description: 'Full name as Keeper shows it; Keeper uses the userName when it is not given.',
+    }),
+    givenName: t.string({ required: false, description: 'Given name.' }),
+    familyName: t.string({ required: false, description: 'Family name.' }),
+    externalId: t.string({
+      required: false,
+      description: "The identity provider's id for this user.",
+    }),
+    teamIds: t.globalIDList({
+      required: false,
+      description: 'Global ids of teams to join, in the same call (Keeper queues the memberships).',
+    }),
+    roleIds: t.globalIDList({
+      required: false,
+      description: 'Global ids of roles to assign, in the same call.',
+    }),
+    clientMutationId: clientMutationIdField(t),
+  }),
+  validate: inputRules({
+    userName: email,
+    displayName: nonEmpty.nullish(),
+    givenName: nonEmpty.nullish(),
+    familyName: nonEmpty.nullish(),
+    externalId: nonEmpty.nullish(),
+    teamIds: idsOf('Team').nullish(),
+    roleIds: idsOf('Role').nullish(),
+  }),
+});
+
+const CreateUserPayload = userPayload(
+  'CreateUserPayload',
+  'The invited user.',
+  'The user as Keeper stored it, with its teams and roles.',
+);
+
+builder.mutationField('createUser', (t) =>
+  t.field({
+    type: CreateUserPayload,
+    description:
+      'Invites a user (`POST /Users`), joining the given teams and roles in the same call. Never creates a user twice: when the answer is lost, the user is looked up by userName before anything else happens, and the result is either the user or OutcomeUnknownError.',
+    errors: {
+      types: [
+        ...COMMON_ERRORS,
+        EmailAlreadyInUseError,
+        SeatLimitReachedError,
+        NotFoundError,
+        OutcomeUnknownError,
+      ],
+      directResult: true,
+      union: {
+        name: 'CreateUserResult',
+        description: 'The invited user, or why not.',
+      },
+    },
+    args: {
+      input: t.arg({ type: CreateUserInput, required: true, description: 'The user to invite.' }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, 'createUser', input, async ({ previousUncertain }) => {
+        const teams = keeperIds(input.teamIds);
+        const roles = keeperIds(input.roleIds);
+        const body: ScimUserInput = {
+          userName: input.userName,
+          ...(input.displayName ? { displayName: input.displayName } : {}),
+          ...(input.externalId ? { externalId: input.externalId } : {}),
+          ...(input.givenName || input.familyName
+            ? {
+                name: {
+                  ...(input.givenName ? { givenName: input.givenName } : {}),
+                  ...(input.familyName ? { familyName: input.familyName } : {}),
+                },
+              }
+            : {}),
+          ...(teams.length + roles.length > 0
+            ? { groups: [...teams, ...roles].map((value) => ({ value })) }
+            : {}),
+          active: true,
+        };
+        try {
+          const user = await createWithLookup({
+            typename: 'User',
+            describeLookup: `userName "${input.userName}"`,
+            create: () => ctx.scim.users.create(body, ctx.call),
+            lookup: () => findCreatedUser(ctx, input.userName, given(input.externalId)),
+            previousUncertain,
+          });
+          return { user };
+        } catch (error) {
+          if (error instanceof ScimConflictError) throw new EmailAlreadyInUseError(input.userName);
+          if (error instanceof ScimSeatLimitError) throw new SeatLimitReachedError();
+          return explainNotFound(ctx, error, [
+            ...teams.map((keeperId) => ({ typename: 'Team' as const, keeperId })),
+            ...roles.map((keeperId) => ({ typename: 'Role' as const, keeperId })),
+          ]);
+        }
+      }),
+  }),
+);
+
+// ---- updateUser ----------------------------------------------------------------------------------
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  description:
+    'Attributes to change on a user; fields left out stay as they are, and `null` clears the clearable ones (givenName, familyName, externalId).',
+  fields: (t) => ({
+    id: t.globalID({ required: true, description: 'The global id of the user.' }),
+    userName: t.string({
+      required: false,
+      description: 'A new e-mail address to sign in with.',
+    }),
+    displayName: t.string({ required: false, description: 'A new full name.' }),
+    givenName: t.string({
+      required: false,
+      description: 'A new given name; null clears it.',
+    }),
+    familyName: t.string({
+      required: false,
+      description: 'A new family name; null clears it.',
+    }),
+    externalId: t.string({
+      required: false,
+      description: 'A new identity-provider id; null clears it.',
+    }),
+    clientMutationId: clientMutationIdField(t),
+  }),
+  validate: inputRules({
+    id: idOf('User'),
+    userName: email.nullish(),
+    displayName: nonEmpty.nullish(),
+    givenName: nonEmpty.nullish(),
+    familyName: nonEmpty.nullish(),
+    externalId: nonEmpty.nullish(),
+  }),
+});
+
+const UpdateUserPayload = userPayload(
+  'UpdateUserPayload',
+  'The updated user.',
+  'The user as Keeper now has it.',
+);
+
+builder.mutationField('updateUser', (t) =>
+  t.field({
+    type: UpdateUserPayload,
+    description:
+      'Changes only the given attributes of a user (`PATCH /Users/{id}` with one `replace` per attribute, `remove` for a cleared one). Safe to retry: the operations set values.',
+    errors: {
+      types: [...COMMON_ERRORS, EmailAlreadyInUseError, NotFoundError],
+      directResult: true,
+      union: { name: 'UpdateUserResult', description: 'The updated user, or why not.' },
+    },
+    args: {
+      input: t.arg({ type: UpdateUserInput, required: true, description: 'What to change.' }),
+    },
+    resolve: (_root, { input }, ctx) => {
+      const id = input.id.id;
+      for (const field of ['userName', 'displayName'] as const) {
+        if (input[field] === null) {
+          throw invalidInput({ path: ['input', field], message: 'cannot be cleared' });
+        }
+      }
+      const operations = replaceAttributes({
+        userName: given(input.userName),
+        displayName: given(input.displayName),
+        externalId: input.externalId,
+        'name.givenName': input.givenName,
+        'name.familyName': input.familyName,
+      });
+      if (operations.length === 0) {
+        throw invalidInput({ path: ['input'], message: 'give at least one attribute to change' });
+      }
+      return runMutation(ctx, 'updateUser', input, async () => {
+        try {
+          // Replacing scalar attributes twice has the same outcome as once: let the client retry.
+          const answer = await ctx.scim.users.patch(id, operations, {
+            ...ctx.call,
+            idempotent: true,
+          });
+          return { user: await userAfterWrite(ctx, id, answer) };
+        } catch (error) {
+          return userWriteError(error, id, input.userName);
+        }
+      });
+    },
+  }),
+);
+
+// ---- replaceUser ---------------------------------------------------------------------------------
+
+const ReplaceUserInput = builder.inputType('ReplaceUserInput', {
+  description:
+    'Every attribute of a user: what is left out is cleared. Team and role memberships are not part of it (use the team and role mutations).',
+  fields: (t) => ({
+    id: t.globalID({ required: true, description: 'The global id of the user.' }),
+    userName: t.string({
+      required: true,
+      description: 'The e-mail address to sign in with.',
+    }),
+    displayName: t.string({
+      required: false,
+      description: 'Full name; Keeper uses the userName when it is left out.',
+    }),
+    givenName: t.string({ required: false, description: 'Given name.' }),
+    familyName: t.string({ required: false, description: 'Family name.' }),
+    externalId: t.string({
+      required: false,
+      description: "The identity provider's id.",
+    }),
+    active: t.boolean({
+      required: true,
+      description:
+        'False locks the user. Required: some SCIM servers lock a user whose PUT leaves `active` out.',
+    }),
+    clientMutationId: clientMutationIdField(t),
+  }),
+  validate: inputRules({
+    id: idOf('User'),
+    userName: email,
+    displayName: nonEmpty.nullish(),
+    givenName: nonEmpty.nullish(),
+    familyName: nonEmpty.nullish(),
+    externalId: nonEmpty.nullish(),
+  }),
+});
+
+const ReplaceUserPayload = userPayload(
+  'ReplaceUserPayload',
+  'The replaced user.',
+  'The user as Keeper now has it.',
+);
+
+builder.mutationField('replaceUser', (t) =>
+  t.field({
+    type: ReplaceUserPayload,
+    description:
+      'Replaces all attributes of a user (`PUT /Users/{id}`). Idempotent, so retried on upstream failures.',
+    errors: {
+      types: [...COMMON_ERRORS, EmailAlreadyInUseError, NotFoundError],
+      directResult: true,
+      union: { name: 'ReplaceUserResult', description: 'The replaced user, or why not.' },
+    },
+    args: {
+      input: t.arg({ type: ReplaceUserInput, required: true, description: 'The full user.' }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, 'replaceUser', input, async () => {
+        const id = input.id.id;
+        const body: ScimUserInput = {
+          userName: input.userName,
+          ...(input.displayName ? { displayName: input.displayName } : {}),
+          ...(input.externalId ? { externalId: input.externalId } : {}),
+          ...(input.givenName || input.familyName
+            ? {
+                name: {
+                  ...(input.givenName ? { givenName: input.givenName } : {}),
+                  ...(input.familyName ? { familyName: input.familyName } : {}),
+                },
+              }
+            : {}),
+          active: input.active,
+        };
+        try {
+          return { user: await ctx.scim.users.replace(id, body, ctx.call) };
+        } catch (error) {
+          return userWriteError(error, id, input.userName);
+        }
+      }),
+  }),
+);
+
+// ---- lockUser, unlockUser, deprovisionUser -----------------------------------------------------
+
+const UserRefInput = (name: string, description: string) =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      id: t.globalID({ required: true, description: 'The global id of the user.' }),
+      clientMutationId: clientMutationIdField(t),
+    }),
+    validate: inputRules({ id: idOf('User') }),
+  });
+
+const activeMutation = (name: 'lockUser' | 'unlockUser', active: boolean, description: string) => {
+  const Input = UserRefInput(
+    `${name[0]?.toUpperCase()}${name.slice(1)}Input`,
+    active ? 'The user to unlock.' : 'The user to lock.',
+  );
+  const Payload = userPayload(
+    `${name[0]?.toUpperCase()}${name.slice(1)}Payload`,
+    active ? 'The unlocked user.' : 'The locked user.',
+    `The user, now with \`active: ${active}\`.`,
+  );
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: Payload,
+      description,
+      errors: {
+        types: [...COMMON_ERRORS, NotFoundError],
+        directResult: true,
+        union: {
+          name: `${name[0]?.toUpperCase()}${name.slice(1)}Result`,
+          description: active ? 'The unlocked user, or why not.' : 'The locked user, or why not.',
+        },
+      },
+      args: { input: t.arg({ type: Input, required: true, description: 'Which user.' }) },
+      resolve: (_root, { input }, ctx) =>
+        runMutation(ctx, name, input, async () => {
+          const id = input.id.id;
+          try {
+            // Setting `active` twice is setting it once: retried like a PUT.
+            const answer = await ctx.scim.users.patch(id, setActive(active), {
+              ...ctx.call,
+              idempotent: true,
+            });
+            return { user: await userAfterWrite(ctx, id, answer) };
+          } catch (error) {
+            return userWriteError(error, id);
+          }
+        }),
+    }),
+  );
+};
+
+activeMutation(
+  'lockUser',
+  false,
+  'Locks a user (`PATCH /Users/{id}` `active: false`): the user can no longer sign in, keeps its seat, data and memberships. Safe to retry.',
+);
+activeMutation(
+  'unlockUser',
+  true,
+  'Unlocks a user (`PATCH /Users/{id}` `active: true`). Safe to retry.',
+);
+
+const DeprovisionUserInput = UserRefInput('DeprovisionUserInput', 'The user to deprovision.');
+
+const DeprovisionUserPayload = userPayload(
+  'DeprovisionUserPayload',
+  'The deprovisioned user: Keeper locked it.',
+  'The user, still listed, with `active: false`.',
+);
+
+builder.mutationField('deprovisionUser', (t) =>
+  t.field({
+    type: DeprovisionUserPayload,
+    description:
+      'Deprovisions a user (`DELETE /Users/{id}`). Keeper does NOT delete the user: it LOCKS it. The user stays listed with `active: false`, keeps its seat until an admin removes it in the Admin Console, and `unlockUser` brings it back. Safe to retry.',
+    errors: {
+      types: [...COMMON_ERRORS, NotFoundError],
+      directResult: true,
+      union: { name: 'DeprovisionUserResult', description: 'The locked user, or why not.' },
+    },
+    args: {
+      input: t.arg({ type: DeprovisionUserInput, required: true, description: 'Which user.' }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, 'deprovisionUser', input, async () => {
+        const id = input.id.id;
+        try {
+          await ctx.scim.users.delete(id, ctx.call);
+        } catch (error) {
+          return userWriteError(error, id);
+        }
+        // DELETE answers 204: the locked user is read back for the payload.
+        return { user: await ctx.scim.users.get(id, ctx.call) };
+      }),
+  }),
+);
