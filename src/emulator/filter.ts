@@ -42,6 +42,7 @@ export function compileFilter(
   return (resource) => evaluate(ast, resource, []);
 }
 
+/** Parses with scim2-parse-filter after swapping every string literal for a placeholder. */
 function parseFilter(text: string): Filter {
   const literals: string[] = [];
   let masked = '';
@@ -161,6 +162,8 @@ function evaluate(f: Filter, resource: unknown, prefix: string[]): boolean {
       const exact = CASE_EXACT.has([...prefix, ...path].join('.'));
       const values = leaves(resource, path);
       const expected = f.compValue;
+      // `attr eq null` asks for an unassigned attribute; RFC 7643 §2.5 treats null and empty
+      // as unassigned, so both count as absent here.
       if (expected === null) {
         const present = values.some((v) => v !== null && v !== '');
         return f.op === 'eq' ? !present : f.op === 'ne' ? present : false;
@@ -189,6 +192,10 @@ function leaves(node: unknown, path: readonly string[]): unknown[] {
   );
 }
 
+/**
+ * One attribute value against one literal. Ordering compares strings lexically (RFC 7644
+ * §3.4.2.2) and never mixes types, so `gt 5` on a string attribute is simply false.
+ */
 function compare(
   op: string,
   actual: unknown,

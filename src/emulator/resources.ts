@@ -40,6 +40,8 @@ export function renderUser(store: EmulatorStore, user: UserRecord): ScimUserJson
     ...(user.name ? { name: { ...user.name } } : {}),
     ...(user.title ? { title: user.title } : {}),
     emails: [{ primary: true, value: user.userName, type: 'work' }],
+    // Always present, `[]` when empty, as in Keeper's recorded 201 (keeper-scim.md §2.2). Roles
+    // appear here too, with their prefixed name: the facade tells them apart by the prefix.
     groups: store.groupsOf(user.id).map((groupId) => ({
       value: groupId,
       display: store.getGroup(groupId)?.displayName ?? groupId,
@@ -218,6 +220,8 @@ export function parseUserBody(body: unknown): ParsedUserBody {
   const parsed = UserBody.safeParse(raw);
   if (!parsed.success) throw badRequest('invalidValue', zodProblem(parsed.error));
   const data = parsed.data;
+  // Empty strings count as unset: Keeper's guide posts `"externalId": ""`, and Keeper omits
+  // unset attributes rather than echoing empty ones (keeper-scim.md §2.2).
   const input: ParsedUserBody = {
     userName: data.userName,
     groupsGiven: data.groups !== undefined,
@@ -241,6 +245,10 @@ export function parseUserBody(body: unknown): ParsedUserBody {
 
 export type ParsedGroupBody = GroupInput & { members?: string[]; id?: unknown };
 
+/**
+ * `schemas` is not checked: Commander posts `…:Group;` with a stray semicolon and Entra adds its
+ * own ADSCIM URN, and Keeper accepts both (keeper-scim.md §8.7). `id` is kept for PUT's check.
+ */
 export function parseGroupBody(body: unknown): ParsedGroupBody {
   const raw = canonicalKeys(asObject(body, 'Group'), GROUP_KEYS);
   const parsed = GroupBody.safeParse(raw);

@@ -43,8 +43,8 @@ export type EmulatorServer = {
 };
 
 export function startServer(ctx: ServerContext): EmulatorServer {
-  let closing = false;
-  const timers = new Set<NodeJS.Timeout>();
+  let closing: Promise<void> | undefined;
+  // Requests waiting out injected latency are woken by close(), so no timer outlives the server.
   const wakers = new Set<() => void>();
 
   const sleep = (ms: number) =>
@@ -52,17 +52,15 @@ export function startServer(ctx: ServerContext): EmulatorServer {
       if (ms <= 0 || closing) return resolve();
       const wake = () => {
         clearTimeout(timer);
-        timers.delete(timer);
         wakers.delete(wake);
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      timers.add(timer);
       wakers.add(wake);
     });
 
   const server = createServer((req, res) => {
-    handle(ctx, req, res, sleep, () => closing).catch((error: unknown) => {
+    handle(ctx, req, res, sleep, () => closing !== undefined).catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         send(res, { status: 500, body: errorBody(500, `Emulator failure: ${String(error)}`) });
       }
@@ -71,15 +69,15 @@ export function startServer(ctx: ServerContext): EmulatorServer {
 
   return {
     server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        closing = true;
-        for (const wake of [...wakers]) wake();
-        for (const timer of timers) clearTimeout(timer);
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
+        for (const wake of [...wakers]) wake();
         // Hung requests and keep-alive sockets would otherwise hold the server open forever.
         server.closeAllConnections();
-      }),
+      });
+      return closing;
+    },
   };
 }
 
@@ -158,6 +156,8 @@ async function handle(
     );
   }
 
+  // Faults are drawn only for authenticated requests: a wrong-token test never consumes a
+  // scripted fault, and the random sequence depends only on the requests that reach the node.
   const decision = ctx.faults.decide(method, relative);
   if (decision) {
     const { fault } = decision;
@@ -207,6 +207,7 @@ function route(
   contentType: string | undefined,
   raw: Buffer,
 ): Answer {
+  // Segments are percent-decoded so `/Schemas/urn%3Aietf…` and `/Schemas/urn:ietf…` are one URL.
   const path = relative.length > 1 && relative.endsWith('/') ? relative.slice(0, -1) : relative;
   const parts = path.split('/').slice(1).map(decodeSegment);
   const [collection, id, extra] = parts;
@@ -399,6 +400,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  * `application/json` (keeper-scim.md §1 "Headers"): all are accepted with scim+json.
  */
 function parseJson(method: string, contentType: string | undefined, raw: Buffer): unknown {
+  // Anything else (notably fetch's default `text/plain` for string bodies) is refused rather
+  // than guessed at, so a client that forgets the header finds out here and not against Keeper.
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
   if (type && type !== 'application/scim+json' && type !== 'application/json') {
     throw new EmulatorError(
@@ -435,6 +438,7 @@ function onlyGet(method: string, answer: () => Answer): Answer {
   return method === 'GET' ? answer() : notAllowed(method, 'GET');
 }
 
+// RFC 7644 names no status for a wrong method on a known endpoint; 405 with Allow says what exists.
 function notAllowed(method: string, allow: string): Answer {
   return {
     status: 405,
@@ -443,6 +447,8 @@ function notAllowed(method: string, allow: string): Answer {
   };
 }
 
+// Keeper's own response Content-Type is unknown; RFC 7644 §3.1 says scim+json, and Keeper's Go
+// client only checks for an `application/` prefix (keeper-scim.md §1).
 function send(res: ServerResponse, answer: Answer): void {
   if (res.destroyed) return;
   const headers: Record<string, string> = { ...answer.headers };

@@ -281,7 +281,7 @@ describe('groupMembers: omit', () => {
 });
 
 describe('createEmulator options', () => {
-  it('uses the given node id in baseUrl and refuses a non-numeric one', async () => {
+  it('uses the given node id and role prefix, closes once for good, refuses a bad node id', async () => {
     const e = await createEmulator({ nodeId: '1743756723210', rolePrefix: 'R-' });
     try {
       expect(e.baseUrl).toBe(`${e.url}/api/rest/scim/v2/1743756723210`);
@@ -291,6 +291,9 @@ describe('createEmulator options', () => {
     } finally {
       await e.close();
     }
+    // close() is idempotent, and the port is really released.
+    await e.close();
+    await expect(fetch(`${e.baseUrl}/Users`)).rejects.toThrow();
     await expect(createEmulator({ nodeId: 'node-1' })).rejects.toThrow(/nodeId/);
   });
 });
