@@ -1,4 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
@@ -46,6 +47,9 @@ export function createApp(deps: AppDeps): App {
     landingPage: false,
     logging: deps.logging ?? true,
     context: ({ request }) => createContext({ ...deps, idempotency }, request),
+    // The bundled GraphiQL: Yoga's default page loads its scripts from a CDN, which a machine
+    // without internet access (or a locked-down network) cannot reach.
+    renderGraphiQL,
     graphiql: config.server.graphiql
       ? {
           title: 'Keeper SCIM GraphQL',
