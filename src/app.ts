@@ -61,11 +61,12 @@ export function createApp(deps: AppDeps): App {
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
       EnvelopArmorPlugin({
-        // A page of users with teams and roles is depth 7; leave room for fragments and node().
-        maxDepth: { n: 12 },
+        // Depth and cost are limited by the schema's complexity plugin, which knows page sizes
+        // (src/schema/complexity.ts); armor guards what is decided at parse time.
+        maxDepth: { enabled: false },
+        costLimit: { enabled: false },
         // The canonical queries use a handful; hundreds would multiply upstream work.
         maxAliases: { n: 30 },
-        costLimit: { maxCost: 20_000 },
         maxTokens: { n: 5_000 },
         blockFieldSuggestion: { enabled: config.server.production },
       }),

@@ -1,15 +1,24 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ValidationPlugin from '@pothos/plugin-validation';
 import type { Context } from '../context.ts';
+import {
+  complexityError,
+  fieldComplexity,
+  MAX_BREADTH,
+  MAX_COMPLEXITY,
+  MAX_DEPTH,
+} from './complexity.ts';
 
 // Plugin order is a decision (style.md rule 4): lifecycle hooks run in REVERSE order, and the
 // errors plugin must wrap validation so that a failed zod check on a mutation input becomes the
 // typed `InvalidInputError` result instead of a top-level error. Batching is done by our own
 // per-request DataLoaders (src/loaders.ts), not plugin-dataloader: the batch strategy (or-filter,
 // parallel GETs or one paged scan) is chosen per batch by counting upstream calls, which the
-// plugin's one-function-per-type model cannot express.
+// plugin's one-function-per-type model cannot express. The complexity plugin refuses queries whose
+// page sizes multiply into too much work before any resolver runs (see complexity.ts).
 export const builder = new SchemaBuilder<{
   Context: Context;
   DefaultFieldNullability: false;
@@ -17,7 +26,12 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   Connection: { totalCount: number };
 }>({
-  plugins: [ErrorsPlugin, ValidationPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, ValidationPlugin, RelayPlugin, ComplexityPlugin],
+  complexity: {
+    fieldComplexity,
+    complexityError,
+    limit: { complexity: MAX_COMPLEXITY, depth: MAX_DEPTH, breadth: MAX_BREADTH },
+  },
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
