@@ -34,6 +34,8 @@ export type PayloadBase = {
 export type RunInfo = {
   /** An earlier call with this key ended with an unknown outcome: its write may have landed. */
   previousUncertain: boolean;
+  /** The idempotency key scoped by mutation name, when the caller gave one. */
+  key?: string;
 };
 
 const MAX_KEY_LENGTH = 255;
@@ -92,7 +94,7 @@ export async function runMutation<T extends object>(
       return { ...(begun.result as T), clientMutationId, replayed: true };
     }
     try {
-      const payload = await fresh({ previousUncertain: begun.previousUncertain });
+      const payload = await fresh({ previousUncertain: begun.previousUncertain, key: scoped });
       await store.finish(scoped, print, { kind: 'final', result: payload });
       return { ...payload, clientMutationId, replayed: false };
     } catch (error) {

@@ -4,6 +4,8 @@ import './role.ts';
 import './upstream.ts';
 import './errors.ts';
 import './user-mutations.ts';
+import './team-mutations.ts';
+import './role-mutations.ts';
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
 

@@ -72,7 +72,7 @@ export const keeperIds = (ids: readonly { id: string }[] | null | undefined): st
 // ---- input and payload fields shared by every mutation ---------------------------------------
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-type InputFieldBuilder = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
+export type InputFieldBuilder = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
 
 export const clientMutationIdField = (t: InputFieldBuilder) =>
   t.string({

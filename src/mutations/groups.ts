@@ -1,0 +1,129 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Context } from '../context.ts';
+import type { GroupModel } from '../model.ts';
+import { UnmanagedGroupError } from '../schema/errors.ts';
+import { explainNotFound, groupModel, requireGroup } from '../schema/mutation.ts';
+import { groupEq } from '../scim/filter.ts';
+import { addMembers, removeMembers } from '../scim/patch.ts';
+import type { PatchOperation, ScimGroup } from '../scim/schemas.ts';
+import { createWithLookup } from './create.ts';
+import type { RunInfo } from './run.ts';
+
+// Writes to /Groups shared by team and role mutations: a Keeper team and a Keeper role are both
+// SCIM Groups, told apart by the role prefix of the displayName (keeper-scim.md §7).
+
+type Kind = 'Team' | 'Role';
+
+/**
+ * POST /Groups. A group always gets an externalId (a new UUID when the caller gives none): it
+ * marks the group as SCIM-managed, as Keeper's own clients read it (keeper-scim.md §8.15), and it
+ * makes the look-up after a lost answer exact, since Keeper allows two groups with one name.
+ */
+export async function createGroup(
+  ctx: Context,
+  kind: Kind,
+  input: { displayName: string; externalId?: string | null; memberIds: string[] },
+  run: RunInfo,
+): Promise<GroupModel> {
+  // Derived from the idempotency key when there is one: a repetition after an unknown outcome
+  // must look for the externalId the first attempt sent.
+  const externalId = input.externalId ?? (run.key ? uuidFrom(run.key) : randomUUID());
+  const lookup = async (): Promise<ScimGroup | null> => {
+    const page = await ctx.scim.groups.list(
+      { filter: groupEq('externalId', externalId), startIndex: 1, count: 10 },
+      ctx.call,
+    );
+    return (
+      page.Resources.find(
+        (g) => g.externalId === externalId && g.displayName === input.displayName,
+      ) ?? null
+    );
+  };
+  try {
+    const group = await createWithLookup({
+      typename: kind,
+      describeLookup: `externalId "${externalId}"`,
+      create: () =>
+        ctx.scim.groups.create(
+          {
+            displayName: input.displayName,
+            externalId,
+            ...(input.memberIds.length > 0
+              ? { members: input.memberIds.map((value) => ({ value })) }
+              : {}),
+          },
+          ctx.call,
+        ),
+      lookup,
+      previousUncertain: run.previousUncertain,
+    });
+    return groupModel(ctx, group);
+  } catch (error) {
+    return explainNotFound(
+      ctx,
+      error,
+      input.memberIds.map((keeperId) => ({ typename: 'User' as const, keeperId })),
+    );
+  }
+}
+
+/**
+ * One PATCH of a group's members. Adding a member twice or removing an absent one is a no-op
+ * in SCIM (RFC 7644 §3.5.2.1, §3.5.2.2), so the PATCH may be retried on upstream failures.
+ */
+export async function patchMembers(
+  ctx: Context,
+  kind: Kind,
+  groupId: string,
+  operations: PatchOperation[],
+  userIds: readonly string[],
+): Promise<GroupModel> {
+  try {
+    const answer = await ctx.scim.groups.patch(groupId, operations, {
+      ...ctx.call,
+      idempotent: true,
+    });
+    return groupModel(ctx, answer ?? (await ctx.scim.groups.get(groupId, ctx.call)));
+  } catch (error) {
+    return explainNotFound(ctx, error, [
+      { typename: kind, keeperId: groupId },
+      ...userIds.map((keeperId) => ({ typename: 'User' as const, keeperId })),
+    ]);
+  }
+}
+
+export const addMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
+  patchMembers(ctx, kind, groupId, addMembers(userIds), userIds);
+
+export const removeMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
+  patchMembers(ctx, kind, groupId, removeMembers(userIds), userIds);
+
+/** The member ids of a group, read fresh: from Group.members, else from the users' groups. */
+export async function currentMembers(ctx: Context, group: ScimGroup): Promise<string[]> {
+  if (group.members !== undefined) return group.members.map((m) => m.value);
+  ctx.loaders.clear();
+  return (await ctx.loaders.membershipIndex()).get(group.id) ?? [];
+}
+
+/** DELETE /Groups/{id}, after checking it is this kind of group and SCIM-managed. */
+export async function deleteGroup(ctx: Context, kind: Kind, groupId: string): Promise<void> {
+  const model =
+    kind === 'Team'
+      ? await requireGroup(ctx, 'Team', groupId)
+      : await requireGroup(ctx, 'Role', groupId);
+  if (!model.group.externalId) throw new UnmanagedGroupError(kind, groupId);
+  try {
+    await ctx.scim.groups.delete(groupId, ctx.call);
+  } catch (error) {
+    return explainNotFound(ctx, error, [{ typename: kind, keeperId: groupId }]);
+  }
+}
+
+/** A UUID-shaped externalId that is a function of `seed` (SHA-256, RFC 9562 v8 layout). */
+function uuidFrom(seed: string): string {
+  const h = createHash('sha256').update(seed).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x80;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
