@@ -3,7 +3,7 @@ import { builder } from './builder.ts';
 import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
 import { Team, TeamConnection, User, UserConnection } from './refs.ts';
-import { selectsField } from './selection.ts';
+import { alongside, selectsField } from './selection.ts';
 
 builder.node(Team, {
   description:
@@ -91,11 +91,13 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, ctx, info) => {
-        // Without Group.members, membership comes from the user scan: start it with the groups.
-        if (ctx.upstream.capabilities.groupMembers === 'omit' && selectsField(info, ['members'])) {
-          ctx.loaders.allUsers().catch(() => {});
-        }
-        const { teams } = await ctx.loaders.groupSnapshot();
+        // Without Group.members, membership comes from the user scan: read it with the groups.
+        const { teams } = await alongside(
+          ctx.loaders.groupSnapshot(),
+          ctx.upstream.capabilities.groupMembers === 'omit' &&
+            selectsField(info, ['members']) &&
+            ctx.loaders.allUsers(),
+        );
         const f = args.filter;
         const needle = f?.nameContains?.toLowerCase();
         const list = teams.filter(

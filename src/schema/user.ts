@@ -5,7 +5,7 @@ import { userEq } from '../scim/filter.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, type OffsetSource, resolveOffsetConnection } from './connection.ts';
 import { Role, RoleConnection, Team, TeamConnection, User, UserConnection } from './refs.ts';
-import { selectsField } from './selection.ts';
+import { alongside, selectsField } from './selection.ts';
 
 const Email = builder.objectRef<UserModel['emails'][number]>('Email').implement({
   description: 'An e-mail address of a user. Keeper derives it from the userName.',
@@ -216,21 +216,11 @@ builder.queryFields((t) => ({
       }),
       externalId: t.arg.string({ required: false, description: "The identity provider's id." }),
     },
-    resolve: async (_root, args, ctx) => {
-      const given = (['id', 'keeperId', 'userName', 'externalId'] as const).filter(
-        (k) => args[k] != null,
-      );
-      if (given.length !== 1) {
-        throw badInput('Give exactly one of `id`, `keeperId`, `userName` or `externalId`');
-      }
-      if (args.id) {
-        if (args.id.typename !== 'User') return null;
-        return ctx.loaders.userById.load(args.id.id);
-      }
-      if (args.keeperId != null) return ctx.loaders.userById.load(args.keeperId);
-      if (args.userName != null) return ctx.loaders.userByUserName.load(userNameKey(args.userName));
-      return ctx.loaders.userByExternalId.load(args.externalId as string);
-    },
+    resolve: (_root, args, ctx, info) =>
+      alongside(
+        findUser(args, ctx),
+        selectsField(info, ['teams', 'roles']) && ctx.loaders.groupSnapshot(),
+      ),
   }),
   users: t.connection(
     {
@@ -246,10 +236,36 @@ builder.queryFields((t) => ({
       },
       resolve: (_root, args, ctx, info) => {
         // Teams and roles come from the Groups snapshot: read it alongside the users page.
-        if (selectsField(info, ['teams', 'roles'])) ctx.loaders.groupSnapshot().catch(() => {});
-        return resolveOffsetConnection(args, usersSource(ctx, args.filter ?? {}));
+        return alongside(
+          resolveOffsetConnection(args, usersSource(ctx, args.filter ?? {})),
+          selectsField(info, ['teams', 'roles']) && ctx.loaders.groupSnapshot(),
+        );
       },
     },
     UserConnection,
   ),
 }));
+
+type UserLookupArgs = {
+  id?: { typename: string; id: string } | null;
+  keeperId?: string | null;
+  userName?: string | null;
+  externalId?: string | null;
+};
+
+/** Throws at once on bad arguments, before any upstream read starts. */
+function findUser(args: UserLookupArgs, ctx: Context): Promise<UserModel | null> {
+  const given = (['id', 'keeperId', 'userName', 'externalId'] as const).filter(
+    (k) => args[k] != null,
+  );
+  if (given.length !== 1) {
+    throw badInput('Give exactly one of `id`, `keeperId`, `userName` or `externalId`');
+  }
+  if (args.id) {
+    if (args.id.typename !== 'User') return Promise.resolve(null);
+    return ctx.loaders.userById.load(args.id.id);
+  }
+  if (args.keeperId != null) return ctx.loaders.userById.load(args.keeperId);
+  if (args.userName != null) return ctx.loaders.userByUserName.load(userNameKey(args.userName));
+  return ctx.loaders.userByExternalId.load(args.externalId as string);
+}
