@@ -8,7 +8,7 @@ import {
   SetTeamMembersDocument,
 } from '../generated/graphql.ts';
 import { type Stack, startStack } from '../helpers.ts';
-import { calls, nthUser, roleGid, seededGroup, teamGid, userGid, writes } from './helpers.ts';
+import { nthUser, roleGid, seededGroup, teamGid, userGid, writes } from './helpers.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
