@@ -17,28 +17,44 @@ describe('config', () => {
   it('defaults to the embedded emulator on port 4000 with GraphiQL', () => {
     const config = loadConfig({});
     expect(config.upstream).toBeUndefined();
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 4000, graphiql: true, production: false });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 4000,
+      graphiql: true,
+      production: false,
+    });
     expect(config.scim.rolePrefix).toBe('ROLE_');
     expect(config.scim.orFilters).toBe('auto');
   });
 
   it('builds the base URL from a region and node id', () => {
-    const config = loadConfig({ KEEPER_REGION: 'eu', KEEPER_NODE_ID: '123456789', KEEPER_SCIM_TOKEN: TOKEN });
+    const config = loadConfig({
+      KEEPER_REGION: 'eu',
+      KEEPER_NODE_ID: '123456789',
+      KEEPER_SCIM_TOKEN: TOKEN,
+    });
     expect(config.upstream).toEqual({
       baseUrl: 'https://keepersecurity.eu/api/rest/scim/v2/123456789',
       token: TOKEN,
     });
-    expect(loadConfig({ KEEPER_REGION: 'gov', KEEPER_NODE_ID: '1', KEEPER_SCIM_TOKEN: TOKEN }).upstream?.baseUrl).toBe(
-      'https://govcloud.keepersecurity.us/api/rest/scim/v2/1',
-    );
+    expect(
+      loadConfig({ KEEPER_REGION: 'gov', KEEPER_NODE_ID: '1', KEEPER_SCIM_TOKEN: TOKEN }).upstream
+        ?.baseUrl,
+    ).toBe('https://govcloud.keepersecurity.us/api/rest/scim/v2/1');
   });
 
   it('takes a full URL, trimming a trailing slash, and reads the token from a file', () => {
     const config = loadConfig(
-      { KEEPER_SCIM_URL: 'https://keepersecurity.com/api/rest/scim/v2/42/', KEEPER_SCIM_TOKEN_FILE: '/run/secrets/keeper' },
+      {
+        KEEPER_SCIM_URL: 'https://keepersecurity.com/api/rest/scim/v2/42/',
+        KEEPER_SCIM_TOKEN_FILE: '/run/secrets/keeper',
+      },
       (path) => (path === '/run/secrets/keeper' ? `${TOKEN}\n` : ''),
     );
-    expect(config.upstream).toEqual({ baseUrl: 'https://keepersecurity.com/api/rest/scim/v2/42', token: TOKEN });
+    expect(config.upstream).toEqual({
+      baseUrl: 'https://keepersecurity.com/api/rest/scim/v2/42',
+      token: TOKEN,
+    });
   });
 
   it('reports every problem at once, in words a person can act on, without the token', () => {
@@ -64,18 +80,27 @@ describe('config', () => {
     expect(problems({ KEEPER_SCIM_URL: 'https://keepersecurity.com/api/rest/scim/v2/1' })).toEqual([
       'A Keeper upstream is configured but no token: set KEEPER_SCIM_TOKEN or KEEPER_SCIM_TOKEN_FILE',
     ]);
-    expect(problems({ KEEPER_REGION: 'us' })).toEqual(['KEEPER_REGION and KEEPER_NODE_ID must be set together']);
+    expect(problems({ KEEPER_REGION: 'us' })).toEqual([
+      'KEEPER_REGION and KEEPER_NODE_ID must be set together',
+    ]);
     expect(problems({ KEEPER_SCIM_TOKEN: TOKEN })).toEqual([
       'A Keeper token is set but no upstream: set KEEPER_SCIM_URL, or KEEPER_REGION with KEEPER_NODE_ID',
     ]);
     expect(
-      problems({ KEEPER_SCIM_URL: 'https://x.example/api/rest/scim/v2/1', KEEPER_SCIM_TOKEN: TOKEN, KEEPER_SCIM_TOKEN_FILE: '/x' }),
+      problems({
+        KEEPER_SCIM_URL: 'https://x.example/api/rest/scim/v2/1',
+        KEEPER_SCIM_TOKEN: TOKEN,
+        KEEPER_SCIM_TOKEN_FILE: '/x',
+      }),
     ).toEqual(['Set either KEEPER_SCIM_TOKEN or KEEPER_SCIM_TOKEN_FILE, not both']);
   });
 
   it('says which token file cannot be read', () => {
     const found = problems(
-      { KEEPER_SCIM_URL: 'https://x.example/api/rest/scim/v2/1', KEEPER_SCIM_TOKEN_FILE: '/missing' },
+      {
+        KEEPER_SCIM_URL: 'https://x.example/api/rest/scim/v2/1',
+        KEEPER_SCIM_TOKEN_FILE: '/missing',
+      },
       () => {
         throw Object.assign(new Error('nope'), { code: 'ENOENT' });
       },

@@ -21,7 +21,8 @@ describe('schema', () => {
   it('describes every type, field, argument, input field and enum value', () => {
     const missing: string[] = [];
     const own = Object.values(sortedSchema.getTypeMap()).filter(
-      (t: GraphQLNamedType) => !t.name.startsWith('__') && !['String', 'Boolean', 'Int', 'Float', 'ID'].includes(t.name),
+      (t: GraphQLNamedType) =>
+        !t.name.startsWith('__') && !['String', 'Boolean', 'Int', 'Float', 'ID'].includes(t.name),
     );
     for (const type of own) {
       if (!type.description) missing.push(type.name);
@@ -52,19 +53,42 @@ describe('schema', () => {
     const user = sortedSchema.getType('User');
     const team = sortedSchema.getType('Team');
     const role = sortedSchema.getType('Role');
-    if (!isObjectType(user) || !isObjectType(team) || !isObjectType(role)) throw new Error('missing node types');
+    if (!isObjectType(user) || !isObjectType(team) || !isObjectType(role))
+      throw new Error('missing node types');
     for (const t of [user, team, role]) {
       expect(t.getInterfaces().map((i) => i.name)).toContain('Node');
       expect(Object.keys(t.getFields())).toContain('keeperId');
     }
     expect(Object.keys(user.getFields())).toEqual(
-      expect.arrayContaining(['userName', 'displayName', 'givenName', 'familyName', 'emails', 'externalId', 'active', 'teams', 'roles']),
+      expect.arrayContaining([
+        'userName',
+        'displayName',
+        'givenName',
+        'familyName',
+        'emails',
+        'externalId',
+        'active',
+        'teams',
+        'roles',
+      ]),
     );
-    expect(Object.keys(team.getFields())).toEqual(expect.arrayContaining(['name', 'externalId', 'members']));
+    expect(Object.keys(team.getFields())).toEqual(
+      expect.arrayContaining(['name', 'externalId', 'members']),
+    );
     expect(Object.keys(role.getFields())).toEqual(expect.arrayContaining(['name', 'members']));
     const query = sortedSchema.getQueryType();
     expect(Object.keys(query?.getFields() ?? {})).toEqual(
-      expect.arrayContaining(['node', 'nodes', 'user', 'users', 'team', 'teams', 'role', 'roles', 'upstream']),
+      expect.arrayContaining([
+        'node',
+        'nodes',
+        'user',
+        'users',
+        'team',
+        'teams',
+        'role',
+        'roles',
+        'upstream',
+      ]),
     );
   });
 });
