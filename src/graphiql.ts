@@ -79,4 +79,106 @@ query Upstream {
     capabilities { orFilters orFiltersSource groupMembers groupMembersSource }
   }
 }
+
+# ---- Mutations (they change the demo data; restart the service to reset it) ----
+# Each answers a union: select the payload and "... on Error { message }" (or a specific error
+# type) to branch on the outcome. clientMutationId is an idempotency key: run OnboardUser twice
+# and the second answer is the first one again ("replayed": true), with no second write.
+
+# Invite a user into teams and a role, in one SCIM call.
+mutation OnboardUser {
+  createUser(input: {
+    userName: "ada.lovelace@acme.example"
+    displayName: "Ada Lovelace"
+    givenName: "Ada"
+    familyName: "Lovelace"
+    externalId: "idp-ada-lovelace"
+    teamIds: ["VGVhbTpNZnRjWFYxa1VVVVZ3LUVpNnBRdjJn"]
+    roleIds: ["Um9sZTozNDUwNzQ4NTI0MzAzNjg="]
+    clientMutationId: "onboard-ada-lovelace"
+  }) {
+    __typename
+    ... on CreateUserPayload {
+      replayed
+      user { id keeperId userName active teams { edges { node { name } } } roles { edges { node { name } } } }
+    }
+    ... on EmailAlreadyInUseError { email }
+    ... on InvalidInputError { fields { path message } }
+    ... on Error { message }
+  }
+}
+
+# Lock a leaver: the user keeps its data and seat, and can no longer sign in.
+mutation LockLeaver {
+  lockUser(input: { id: "VXNlcjozNDUwNzQ4NTI0Mjk4NDc=" }) {
+    __typename
+    ... on LockUserPayload { user { userName active } }
+    ... on Error { message }
+  }
+}
+
+# Deprovision: Keeper LOCKS the user (it stays listed with active false), it does not delete it.
+mutation DeprovisionUser {
+  deprovisionUser(input: { id: "VXNlcjozNDUwNzQ4NTI0Mjk4NTI=" }) {
+    __typename
+    ... on DeprovisionUserPayload { user { userName active } }
+    ... on Error { message }
+  }
+}
+
+# Change only some attributes of a user; null clears givenName, familyName or externalId.
+mutation UpdateUser {
+  updateUser(input: { id: "VXNlcjozNDUwNzQ4NTI0Mjk4NTE=", displayName: "Liam K." }) {
+    __typename
+    ... on UpdateUserPayload { user { userName displayName } }
+    ... on Error { message }
+  }
+}
+
+# Create a team with its first members (Keeper queues it until an admin approves it).
+mutation CreateTeam {
+  createTeam(input: {
+    name: "Quantum Lab"
+    memberIds: ["VXNlcjozNDUwNzQ4NTI0Mjk4NDk=", "VXNlcjozNDUwNzQ4NTI0Mjk4NTA="]
+    clientMutationId: "create-quantum-lab"
+  }) {
+    __typename
+    ... on CreateTeamPayload { team { id name externalId members { totalCount } } }
+    ... on Error { message }
+  }
+}
+
+# Add several users to a team in one SCIM call.
+mutation AddTeamMembers {
+  addTeamMembers(input: {
+    teamId: "VGVhbTpyRkZhQXhwUmJVVHR3N2dZa1RMYmN3"
+    userIds: ["VXNlcjozNDUwNzQ4NTI0Mjk4NDk=", "VXNlcjozNDUwNzQ4NTI0Mjk4NTA="]
+  }) {
+    __typename
+    ... on AddTeamMembersPayload { team { name members { totalCount } } }
+    ... on NotFoundError { id typename }
+    ... on Error { message }
+  }
+}
+
+# Rename a team.
+mutation RenameTeam {
+  renameTeam(input: { id: "VGVhbTpyRkZhQXhwUmJVVHR3N2dZa1RMYmN3", name: "Release Captains" }) {
+    __typename
+    ... on RenameTeamPayload { team { name } }
+    ... on Error { message }
+  }
+}
+
+# Assign a role (named without its prefix in answers) to users.
+mutation AssignRole {
+  assignRole(input: {
+    roleId: "Um9sZTozNDUwNzQ4NTI0MzAzNjc="
+    userIds: ["VXNlcjozNDUwNzQ4NTI0Mjk4NDk="]
+  }) {
+    __typename
+    ... on AssignRolePayload { role { name groupName members { totalCount } } }
+    ... on Error { message }
+  }
+}
 `;
