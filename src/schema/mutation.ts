@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../context.ts';
 import { classifyGroup, type GroupModel, type RoleModel, type TeamModel } from '../model.ts';
+import type { PayloadBase } from '../mutations/run.ts';
 import { ScimNotFoundError } from '../scim/errors.ts';
 import type { ScimGroup } from '../scim/schemas.ts';
 import type { builder } from './builder.ts';
@@ -96,11 +97,21 @@ export const inputRules = <S extends z.ZodRawShape>(shape: S) =>
       .nullish(),
   });
 
-export const PAYLOAD_FIELDS_DESCRIPTION = {
-  clientMutationId: 'The `clientMutationId` of the input, when one was given.',
-  replayed:
-    'True when this is the stored result of an earlier call with the same idempotency key: nothing was written this time.',
-};
+/** The fields every payload has beside its object: the echoed key and whether it was replayed. */
+export const payloadBaseFields = <P extends PayloadBase>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<Types, P>,
+) => ({
+  clientMutationId: t.string({
+    nullable: true,
+    description: 'The `clientMutationId` of the input, when one was given.',
+    resolve: (p) => p.clientMutationId,
+  }),
+  replayed: t.boolean({
+    description:
+      'True when this is the stored result of an earlier call with the same idempotency key: nothing was written this time.',
+    resolve: (p) => p.replayed,
+  }),
+});
 
 // ---- reading what a 404 was about -------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import {
   inputRules,
   keeperIds,
   nonEmpty,
-  PAYLOAD_FIELDS_DESCRIPTION,
+  payloadBaseFields,
   roleGroupName,
 } from './mutation.ts';
 import { Role } from './refs.ts';
@@ -32,12 +32,7 @@ const rolePayload = (name: string, description: string, roleDescription: string)
     description,
     fields: (t) => ({
       role: t.field({ type: Role, description: roleDescription, resolve: (p) => p.role }),
-      clientMutationId: t.string({
-        nullable: true,
-        description: PAYLOAD_FIELDS_DESCRIPTION.clientMutationId,
-        resolve: (p) => p.clientMutationId,
-      }),
-      replayed: t.exposeBoolean('replayed', { description: PAYLOAD_FIELDS_DESCRIPTION.replayed }),
+      ...payloadBaseFields(t),
     }),
   });
 
@@ -136,12 +131,7 @@ const DeleteRolePayload = builder.objectRef<DeletedPayload>('DeleteRolePayload')
     deletedKeeperId: t.exposeString('keeperId', {
       description: "Keeper's id of the role's group.",
     }),
-    clientMutationId: t.string({
-      nullable: true,
-      description: PAYLOAD_FIELDS_DESCRIPTION.clientMutationId,
-      resolve: (p) => p.clientMutationId,
-    }),
-    replayed: t.exposeBoolean('replayed', { description: PAYLOAD_FIELDS_DESCRIPTION.replayed }),
+    ...payloadBaseFields(t),
   }),
 });
 

@@ -29,7 +29,7 @@ import {
   inputRules,
   keeperIds,
   nonEmpty,
-  PAYLOAD_FIELDS_DESCRIPTION,
+  payloadBaseFields,
   requireGroup,
 } from './mutation.ts';
 import { Team } from './refs.ts';
@@ -41,12 +41,7 @@ const teamPayload = (name: string, description: string, teamDescription: string)
     description,
     fields: (t) => ({
       team: t.field({ type: Team, description: teamDescription, resolve: (p) => p.team }),
-      clientMutationId: t.string({
-        nullable: true,
-        description: PAYLOAD_FIELDS_DESCRIPTION.clientMutationId,
-        resolve: (p) => p.clientMutationId,
-      }),
-      replayed: t.exposeBoolean('replayed', { description: PAYLOAD_FIELDS_DESCRIPTION.replayed }),
+      ...payloadBaseFields(t),
     }),
   });
 
@@ -204,12 +199,7 @@ const DeleteTeamPayload = builder.objectRef<DeletedPayload>('DeleteTeamPayload')
     deletedKeeperId: t.exposeString('keeperId', {
       description: "Keeper's team UID the team had.",
     }),
-    clientMutationId: t.string({
-      nullable: true,
-      description: PAYLOAD_FIELDS_DESCRIPTION.clientMutationId,
-      resolve: (p) => p.clientMutationId,
-    }),
-    replayed: t.exposeBoolean('replayed', { description: PAYLOAD_FIELDS_DESCRIPTION.replayed }),
+    ...payloadBaseFields(t),
   }),
 });
 
@@ -319,12 +309,7 @@ const SetTeamMembersPayload = builder
       }),
       added: t.exposeInt('added', { description: 'How many users were added.' }),
       removed: t.exposeInt('removed', { description: 'How many users were removed.' }),
-      clientMutationId: t.string({
-        nullable: true,
-        description: PAYLOAD_FIELDS_DESCRIPTION.clientMutationId,
-        resolve: (p) => p.clientMutationId,
-      }),
-      replayed: t.exposeBoolean('replayed', { description: PAYLOAD_FIELDS_DESCRIPTION.replayed }),
+      ...payloadBaseFields(t),
     }),
   });
 

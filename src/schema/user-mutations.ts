@@ -24,7 +24,7 @@ import {
   inputRules,
   keeperIds,
   nonEmpty,
-  PAYLOAD_FIELDS_DESCRIPTION,
+  payloadBaseFields,
 } from './mutation.ts';
 import { User } from './refs.ts';
 
@@ -35,12 +35,7 @@ const userPayload = (name: string, description: string, userDescription: string)
     description,
     fields: (t) => ({
       user: t.field({ type: User, description: userDescription, resolve: (p) => p.user }),
-      clientMutationId: t.string({
-        nullable: true,
-        description: PAYLOAD_FIELDS_DESCRIPTION.clientMutationId,
-        resolve: (p) => p.clientMutationId,
-      }),
-      replayed: t.exposeBoolean('replayed', { description: PAYLOAD_FIELDS_DESCRIPTION.replayed }),
+      ...payloadBaseFields(t),
     }),
   });
 
