@@ -1,6 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
@@ -71,6 +71,8 @@ export function createApp(deps: AppDeps): App {
         blockFieldSuggestion: { enabled: config.server.production },
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats),
+      // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
+      useReadinessCheck({ endpoint: '/ready', check: () => deps.upstream.isReachable() }),
     ],
   });
 }

@@ -29,10 +29,17 @@ export type UpstreamInfo = {
   userCountHint: number | undefined;
   /** Probes once; later calls return the same promise unless the probe failed. */
   ensureProbed(signal?: AbortSignal): Promise<void>;
+  /**
+   * Whether the upstream answers with this token (`GET /Users?count=1`), for `/ready`. A success
+   * is remembered for 10 s so that frequent probes cost at most one SCIM call that often.
+   */
+  isReachable(): Promise<boolean>;
   /** Record what an answer showed (user count, whether groups carry members). */
   observeUserCount(total: number): void;
   observeGroupMembers(present: boolean): void;
 };
+
+const READY_CACHE_MS = 10_000;
 
 export function createUpstreamInfo(options: {
   scim: ScimClient;
@@ -50,6 +57,7 @@ export function createUpstreamInfo(options: {
     },
   };
   let probe: Promise<void> | undefined;
+  let reachableAt = Number.NEGATIVE_INFINITY;
 
   const info: UpstreamInfo = {
     baseUrl: options.baseUrl,
@@ -64,6 +72,17 @@ export function createUpstreamInfo(options: {
         throw error;
       });
       return probe;
+    },
+    async isReachable() {
+      if (Date.now() - reachableAt < READY_CACHE_MS) return true;
+      try {
+        const page = await scim.users.list({ startIndex: 1, count: 1 });
+        info.observeUserCount(page.totalResults);
+        reachableAt = Date.now();
+        return true;
+      } catch {
+        return false;
+      }
     },
     observeUserCount(total) {
       info.userCountHint = total;

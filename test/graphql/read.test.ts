@@ -301,3 +301,20 @@ describe('upstream failures', () => {
     }
   });
 });
+
+describe('health and readiness', () => {
+  it('answers /health, and /ready only while the upstream accepts the token', async () => {
+    const good = await startStack();
+    const bad = await startStack({ probe: false, env: { KEEPER_SCIM_TOKEN: 'not-the-token' } });
+    try {
+      expect((await good.app.fetch('http://facade.test/health')).status).toBe(200);
+      expect((await good.app.fetch('http://facade.test/ready')).status).toBe(200);
+      const refused = await bad.app.fetch('http://facade.test/ready');
+      expect(refused.status).toBe(503);
+      expect(await refused.text()).not.toContain('not-the-token');
+    } finally {
+      await good.close();
+      await bad.close();
+    }
+  });
+});
