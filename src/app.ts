@@ -1,6 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { useCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): App {
     maskedErrors: { maskError: (error) => maskError(error, logError) },
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
+      useCallerAuth(config.server.apiKeys),
       EnvelopArmorPlugin({
         // Depth and cost are limited by the schema's complexity plugin, which knows page sizes
         // (src/schema/complexity.ts); armor guards what is decided at parse time.

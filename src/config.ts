@@ -85,6 +85,8 @@ const Env = z.object({
   UPSTREAM_PAGE_SIZE: integer('UPSTREAM_PAGE_SIZE', 1, 1000),
   UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
   GRAPHIQL: bool('GRAPHIQL'),
+  API_KEYS: emptyAsUnset(z.string().optional()),
+  API_KEYS_FILE: emptyAsUnset(z.string().optional()),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   IDEMPOTENCY_TTL_SECONDS: integer('IDEMPOTENCY_TTL_SECONDS', 1, 7 * 24 * 3600),
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
@@ -92,7 +94,14 @@ const Env = z.object({
 
 export type Config = {
   /** Where the GraphQL server listens. */
-  server: { host: string; port: number; graphiql: boolean; production: boolean };
+  server: {
+    host: string;
+    port: number;
+    graphiql: boolean;
+    production: boolean;
+    /** Keys callers must send as `Authorization: Bearer <key>`; empty = no caller check. */
+    apiKeys: string[];
+  };
   /**
    * The SCIM upstream. `undefined` means none is configured: `main.ts` then starts the embedded
    * emulator with demo data.
@@ -185,6 +194,30 @@ export function loadConfig(
       'A Keeper token is set but no upstream: set KEEPER_SCIM_URL, or KEEPER_REGION with KEEPER_NODE_ID',
     );
   }
+  let apiKeys: string[] = [];
+  if (e.API_KEYS && e.API_KEYS_FILE) {
+    problems.push('Set either API_KEYS or API_KEYS_FILE, not both');
+  } else if (e.API_KEYS || e.API_KEYS_FILE) {
+    let text = e.API_KEYS ?? '';
+    if (e.API_KEYS_FILE) {
+      try {
+        text = readFile(e.API_KEYS_FILE);
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? 'unreadable';
+        problems.push(`API_KEYS_FILE (${e.API_KEYS_FILE}) cannot be read: ${code}`);
+      }
+    }
+    apiKeys = text
+      .split(/[\s,]+/)
+      .map((k) => k.trim())
+      .filter((k) => k !== '');
+    if (apiKeys.some((k) => k.length < 16)) {
+      problems.push('Every API key must have at least 16 characters');
+    }
+    if (apiKeys.length === 0 && !problems.some((p) => p.startsWith('API_KEYS_FILE'))) {
+      problems.push('API_KEYS / API_KEYS_FILE holds no key');
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const production = e.NODE_ENV === 'production';
@@ -193,6 +226,7 @@ export function loadConfig(
       host: e.HOST ?? '127.0.0.1',
       port: e.PORT ?? 4000,
       graphiql: e.GRAPHIQL ?? !production,
+      apiKeys,
       production,
     },
     upstream: baseUrl && token ? { baseUrl, token } : undefined,

@@ -76,6 +76,13 @@ async function main(): Promise<void> {
     `GraphQL at http://${shownHost}:${port}/graphql${config.server.graphiql ? ' (GraphiQL on)' : ''}`,
   );
 
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host);
+  if (!loopback && config.server.apiKeys.length === 0) {
+    log(
+      `WARNING: listening on ${config.server.host} without API_KEYS: anyone who reaches this port can do what the Keeper SCIM token can. Set API_KEYS or put an authenticating proxy in front.`,
+    );
+  }
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -22,6 +22,7 @@ describe('config', () => {
       port: 4000,
       graphiql: true,
       production: false,
+      apiKeys: [],
     });
     expect(config.scim.rolePrefix).toBe('ROLE_');
     expect(config.scim.orFilters).toBe('auto');
@@ -114,5 +115,22 @@ describe('config', () => {
     expect(config.server.graphiql).toBe(false);
     expect(config.alwaysReportUpstreamStats).toBe(false);
     expect(config.scim.rolePrefix).toBe('ROLE_');
+  });
+});
+
+describe('config: API keys', () => {
+  it('reads keys from API_KEYS or a file, and refuses short ones', () => {
+    expect(loadConfig({ API_KEYS: 'aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbb' }).server.apiKeys).toEqual([
+      'aaaaaaaaaaaaaaaa',
+      'bbbbbbbbbbbbbbbb',
+    ]);
+    expect(
+      loadConfig({ API_KEYS_FILE: '/keys' }, () => 'cccccccccccccccc\ndddddddddddddddd\n').server
+        .apiKeys,
+    ).toEqual(['cccccccccccccccc', 'dddddddddddddddd']);
+    expect(loadConfig({}).server.apiKeys).toEqual([]);
+    expect(() => loadConfig({ API_KEYS: 'short' })).toThrow(
+      'Every API key must have at least 16 characters',
+    );
   });
 });
