@@ -1,4 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useCallerAuth } from './caller-auth.ts';
@@ -31,6 +32,9 @@ export type App = YogaServerInstance<Record<string, never>, Context>;
 /** Header with which a caller asks for `extensions.upstream` (always on outside production). */
 export const UPSTREAM_STATS_HEADER = 'x-upstream-stats';
 
+/** Header a request without a JSON body (GET, form posts) must send; see useCSRFPrevention. */
+export const CSRF_HEADER = 'x-graphql-csrf';
+
 /**
  * Builds the GraphQL server from its dependencies. It never listens: `main.ts` does, and tests
  * call `app.fetch` (style.md rule 2).
@@ -58,10 +62,19 @@ export function createApp(deps: AppDeps): App {
           headers: '{"x-upstream-stats": "1"}',
         }
       : false,
+    // Browsers may call cross-origin only from CORS_ORIGINS (Yoga's default reflects any origin,
+    // which would let any web page an employee opens drive this service's Keeper token).
+    cors:
+      config.server.corsOrigins.length > 0
+        ? { origin: config.server.corsOrigins, methods: ['GET', 'POST'], credentials: false }
+        : false,
     maskedErrors: { maskError: (error) => maskError(error, logError) },
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
       useCallerAuth(config.server.apiKeys),
+      // A cross-site HTML form can POST application/x-www-form-urlencoded without a CORS
+      // preflight, and Yoga executes it: such "simple" requests must carry this header.
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       EnvelopArmorPlugin({
         // Depth and cost are limited by the schema's complexity plugin, which knows page sizes
         // (src/schema/complexity.ts); armor guards what is decided at parse time.

@@ -86,6 +86,7 @@ const Env = z.object({
   UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
   GRAPHIQL: bool('GRAPHIQL'),
   API_KEYS: emptyAsUnset(z.string().optional()),
+  CORS_ORIGINS: emptyAsUnset(z.string().optional()),
   API_KEYS_FILE: emptyAsUnset(z.string().optional()),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   IDEMPOTENCY_TTL_SECONDS: integer('IDEMPOTENCY_TTL_SECONDS', 1, 7 * 24 * 3600),
@@ -101,6 +102,8 @@ export type Config = {
     production: boolean;
     /** Keys callers must send as `Authorization: Bearer <key>`; empty = no caller check. */
     apiKeys: string[];
+    /** Browser origins allowed to call cross-origin (CORS); empty = same origin only. */
+    corsOrigins: string[];
   };
   /**
    * The SCIM upstream. `undefined` means none is configured: `main.ts` then starts the embedded
@@ -218,6 +221,15 @@ export function loadConfig(
       problems.push('API_KEYS / API_KEYS_FILE holds no key');
     }
   }
+  const corsOrigins = (e.CORS_ORIGINS ?? '')
+    .split(/[\s,]+/)
+    .filter((o) => o !== '')
+    .map((o) => o.replace(/\/+$/, ''));
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS: ${origin} is not an origin such as https://portal.example.com`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const production = e.NODE_ENV === 'production';
@@ -227,6 +239,7 @@ export function loadConfig(
       port: e.PORT ?? 4000,
       graphiql: e.GRAPHIQL ?? !production,
       apiKeys,
+      corsOrigins,
       production,
     },
     upstream: baseUrl && token ? { baseUrl, token } : undefined,
