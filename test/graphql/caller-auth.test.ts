@@ -19,11 +19,12 @@ describe('caller authentication (API_KEYS)', () => {
     });
 
   it('refuses a request without a key, or with a wrong one, before any upstream call', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer not-a-key-0123456789' },
       { authorization: KEY },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const response = await ask(headers);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
