@@ -23,6 +23,7 @@ describe('config', () => {
       graphiql: true,
       production: false,
       apiKeys: [],
+      corsOrigins: [],
     });
     expect(config.scim.rolePrefix).toBe('ROLE_');
     expect(config.scim.orFilters).toBe('auto');
@@ -131,6 +132,18 @@ describe('config: API keys', () => {
     expect(loadConfig({}).server.apiKeys).toEqual([]);
     expect(() => loadConfig({ API_KEYS: 'short' })).toThrow(
       'Every API key must have at least 16 characters',
+    );
+  });
+});
+
+describe('config: CORS origins', () => {
+  it('takes origins and refuses anything that is not one', () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://portal.acme.example/, http://localhost:3000' }).server
+        .corsOrigins,
+    ).toEqual(['https://portal.acme.example', 'http://localhost:3000']);
+    expect(() => loadConfig({ CORS_ORIGINS: 'portal.acme.example' })).toThrow(
+      'CORS_ORIGINS: portal.acme.example is not an origin such as https://portal.example.com',
     );
   });
 });
