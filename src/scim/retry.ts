@@ -89,7 +89,7 @@ export function isIdempotent(method: string, patchIsIdempotent = false): boolean
   }
 }
 
-/** 5xx answers worth repeating; 501 (not implemented) and 505 will not change on a retry. */
+/** 5xx answers worth repeating; 501 (a method the server lacks) and 505 will not change on a retry. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
 /**
