@@ -3,6 +3,8 @@ import type { Config } from './config.ts';
 import {
   classifyGroup,
   type GroupModel,
+  isRole,
+  isTeam,
   type RoleModel,
   type TeamModel,
   type UserModel,
@@ -10,7 +12,7 @@ import {
 } from './model.ts';
 import type { CallOptions, ScimClient } from './scim/client.ts';
 import { ScimNotFoundError } from './scim/errors.ts';
-import { chunkOrEq, userEq } from './scim/filter.ts';
+import { chunkOrEq, groupEq, userEq } from './scim/filter.ts';
 import type { ScimGroup, ScimUser } from './scim/schemas.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
@@ -244,6 +246,36 @@ export function createLoaders(deps: {
     return membership;
   };
 
+  /**
+   * Groups whose displayName or externalId equals a value (key: `groupKey(attribute, value)`),
+   * asked upstream as one escaped `eq` filter per value (Keeper's documented filter; Entra sends
+   * `displayName eq` too), or answered for free from the Groups snapshot when this request
+   * already has it. displayName compares without case (RFC 7643 caseExact=false), externalId
+   * exactly; callers prefer an exact-case name when there are several.
+   */
+  const groupsWhere: DataLoader<string, GroupModel[]> = new DataLoader(async (keys) => {
+    const parsed = keys.map(parseGroupKey);
+    if (groups) {
+      const { all } = await groups;
+      return parsed.map((k) => all.filter((g) => groupMatches(g, k)));
+    }
+    return Promise.all(
+      parsed.map(async (k) => {
+        const { Resources } = await scim.groups.listAll(
+          {
+            filter: groupEq(k.attribute, k.value),
+            pageSize: config.pageSize,
+            excludedAttributes: ['members'],
+          },
+          call,
+        );
+        return Resources.map((g) => classifyGroup(g, upstream.rolePrefix)).filter((g) =>
+          groupMatches(g, k),
+        );
+      }),
+    );
+  });
+
   /** The groups (teams and roles of this node) a user belongs to. */
   const groupsOfUser = async (user: ScimUser): Promise<GroupModel[]> => {
     const snapshot = await groupSnapshot();
@@ -265,6 +297,7 @@ export function createLoaders(deps: {
     userByExternalId,
     allUsers,
     groupSnapshot,
+    groupsWhere,
     membershipIndex,
     groupsOfUser,
     prime,
@@ -279,8 +312,30 @@ export function createLoaders(deps: {
       userById.clearAll();
       userByUserName.clearAll();
       userByExternalId.clearAll();
+      groupsWhere.clearAll();
     },
   };
+}
+
+type GroupKey = { attribute: 'displayName' | 'externalId'; value: string };
+
+/** The key of `groupsWhere`. */
+export const groupKey = (attribute: GroupKey['attribute'], value: string) =>
+  `${attribute}=${value}`;
+
+function parseGroupKey(key: string): GroupKey {
+  const at = key.indexOf('=');
+  const attribute = key.slice(0, at);
+  if (attribute !== 'displayName' && attribute !== 'externalId') {
+    throw new TypeError(`not a group key: ${attribute}`);
+  }
+  return { attribute, value: key.slice(at + 1) };
+}
+
+function groupMatches(g: GroupModel, k: GroupKey): boolean {
+  return k.attribute === 'externalId'
+    ? g.group.externalId === k.value
+    : g.group.displayName.toLowerCase() === k.value.toLowerCase();
 }
 
 function buildSnapshot(
@@ -292,8 +347,8 @@ function buildSnapshot(
   return {
     all,
     byId: new Map(all.map((g) => [g.group.id, g])),
-    teams: all.filter((g): g is TeamModel => g.kind === 'Team'),
-    roles: all.filter((g): g is RoleModel => g.kind === 'Role'),
+    teams: all.filter(isTeam),
+    roles: all.filter(isRole),
     membersIncluded: membersKnown || items.some((g) => g.members !== undefined),
   };
 }

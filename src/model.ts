@@ -12,6 +12,9 @@ export type RoleModel = { kind: 'Role'; group: ScimGroup; name: string };
 
 export type GroupModel = TeamModel | RoleModel;
 
+export const isTeam = (g: GroupModel): g is TeamModel => g.kind === 'Team';
+export const isRole = (g: GroupModel): g is RoleModel => g.kind === 'Role';
+
 export function classifyGroup(group: ScimGroup, rolePrefix: string): GroupModel {
   if (rolePrefix !== '' && group.displayName.startsWith(rolePrefix)) {
     return { kind: 'Role', group, name: group.displayName.slice(rolePrefix.length) };
@@ -21,3 +24,14 @@ export function classifyGroup(group: ScimGroup, rolePrefix: string): GroupModel 
 
 /** Keeper compares e-mail user names case-insensitively (keeper-scim.md §7 "Uniqueness"). */
 export const userNameKey = (userName: string) => userName.toLowerCase();
+
+/**
+ * Of the groups found by a name (SCIM compares displayName without case), the one whose name has
+ * the same case, else the first.
+ */
+export function pickByName<T extends GroupModel>(
+  groups: readonly T[],
+  displayName: string,
+): T | null {
+  return groups.find((g) => g.group.displayName === displayName) ?? groups[0] ?? null;
+}

@@ -1,4 +1,5 @@
-import type { RoleModel } from '../model.ts';
+import { groupKey } from '../loaders.ts';
+import { isRole, pickByName } from '../model.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
@@ -58,14 +59,16 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const given = (['id', 'keeperId', 'name'] as const).filter((k) => args[k] != null);
       if (given.length !== 1) throw badInput('Give exactly one of `id`, `keeperId` or `name`');
-      const { roles } = await ctx.loaders.groupSnapshot();
-      if (args.id)
-        return args.id.typename === 'Role'
-          ? findRole(roles, (r) => r.group.id === args.id?.id)
-          : null;
-      if (args.keeperId != null) return findRole(roles, (r) => r.group.id === args.keeperId);
-      const name = args.name as string;
-      return findRole(roles, (r) => r.name === name || r.group.displayName === name);
+      const prefix = ctx.upstream.rolePrefix;
+      if (args.name != null) {
+        const groupName = args.name.startsWith(prefix) ? args.name : `${prefix}${args.name}`;
+        const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', groupName));
+        return pickByName(found.filter(isRole), groupName);
+      }
+      const keeperId = args.id ? (args.id.typename === 'Role' ? args.id.id : null) : args.keeperId;
+      if (keeperId == null) return null;
+      const group = (await ctx.loaders.groupSnapshot()).byId.get(keeperId);
+      return group && isRole(group) ? group : null;
     },
   }),
   roles: t.connection(
@@ -90,6 +93,3 @@ builder.queryFields((t) => ({
     RoleConnection,
   ),
 }));
-
-const findRole = (roles: RoleModel[], match: (r: RoleModel) => boolean) =>
-  roles.find(match) ?? null;

@@ -1,4 +1,5 @@
-import type { TeamModel } from '../model.ts';
+import { groupKey } from '../loaders.ts';
+import { isTeam, pickByName } from '../model.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
@@ -40,14 +41,21 @@ builder.node(Team, {
 });
 
 const TeamFilter = builder.inputType('TeamFilter', {
-  description: "Narrows `teams`. Applied to the node's complete list of groups, so always exact.",
+  description:
+    "Narrows `teams`; every given condition must hold. `name` or `externalId` is asked upstream as an escaped `eq` filter; otherwise the node's complete list of groups is filtered, so the answer is always exact.",
   fields: (t) => ({
-    name: t.string({ required: false, description: 'Exactly this team name.' }),
+    name: t.string({
+      required: false,
+      description: 'This team name (compared without case, as SCIM does); asked upstream.',
+    }),
     nameContains: t.string({
       required: false,
       description: 'Case-insensitive text contained in the name.',
     }),
-    externalId: t.string({ required: false, description: 'Exactly this externalId.' }),
+    externalId: t.string({
+      required: false,
+      description: 'Exactly this externalId; asked upstream.',
+    }),
   }),
 });
 
@@ -56,26 +64,30 @@ builder.queryFields((t) => ({
     type: Team,
     nullable: true,
     description:
-      'One team, by exactly one of: global `id`, `keeperId` or exact `name`. Null when there is none.',
+      'One team, by exactly one of: global `id`, `keeperId` or `name`. Null when there is none.',
     args: {
       id: t.arg.globalID({ required: false, description: 'The global id of a Team.' }),
       keeperId: t.arg.string({
         required: false,
         description: "Keeper's team UID (the SCIM Group id).",
       }),
-      name: t.arg.string({ required: false, description: 'The exact team name.' }),
+      name: t.arg.string({
+        required: false,
+        description:
+          'The team name; compared without case as SCIM does, the same-case team first. Asked upstream as `displayName eq`.',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const given = (['id', 'keeperId', 'name'] as const).filter((k) => args[k] != null);
       if (given.length !== 1) throw badInput('Give exactly one of `id`, `keeperId` or `name`');
-      const snapshot = await ctx.loaders.groupSnapshot();
-      if (args.id)
-        return args.id.typename === 'Team'
-          ? findTeam(snapshot.teams, (g) => g.group.id === args.id?.id)
-          : null;
-      if (args.keeperId != null)
-        return findTeam(snapshot.teams, (g) => g.group.id === args.keeperId);
-      return findTeam(snapshot.teams, (g) => g.name === args.name);
+      if (args.name != null) {
+        const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', args.name));
+        return pickByName(found.filter(isTeam), args.name);
+      }
+      const keeperId = args.id ? (args.id.typename === 'Team' ? args.id.id : null) : args.keeperId;
+      if (keeperId == null) return null;
+      const group = (await ctx.loaders.groupSnapshot()).byId.get(keeperId);
+      return group && isTeam(group) ? group : null;
     },
   }),
   teams: t.connection(
@@ -91,27 +103,35 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, ctx, info) => {
-        // Without Group.members, membership comes from the user scan: read it with the groups.
-        const { teams } = await alongside(
-          ctx.loaders.groupSnapshot(),
+        const f = args.filter ?? {};
+        // An exact name or externalId is asked upstream; anything else filters the whole list.
+        const exact =
+          f.name != null
+            ? groupKey('displayName', f.name)
+            : f.externalId != null
+              ? groupKey('externalId', f.externalId)
+              : undefined;
+        const candidates = await alongside(
+          exact
+            ? ctx.loaders.groupsWhere.load(exact)
+            : ctx.loaders.groupSnapshot().then((snapshot) => snapshot.all),
+          // Without Group.members, membership comes from the user scan: read it meanwhile.
           ctx.upstream.capabilities.groupMembers === 'omit' &&
             selectsField(info, ['members']) &&
             ctx.loaders.allUsers(),
         );
-        const f = args.filter;
-        const needle = f?.nameContains?.toLowerCase();
-        const list = teams.filter(
-          (g) =>
-            (f?.name == null || g.name === f.name) &&
-            (f?.externalId == null || g.group.externalId === f.externalId) &&
-            (needle === undefined || g.name.toLowerCase().includes(needle)),
-        );
+        const needle = f.nameContains?.toLowerCase();
+        const list = candidates
+          .filter(isTeam)
+          .filter(
+            (g) =>
+              (f.name == null || g.name.toLowerCase() === f.name.toLowerCase()) &&
+              (f.externalId == null || g.group.externalId === f.externalId) &&
+              (needle === undefined || g.name.toLowerCase().includes(needle)),
+          );
         return resolveOffsetConnection(args, arraySource(list));
       },
     },
     TeamConnection,
   ),
 }));
-
-const findTeam = (teams: TeamModel[], match: (t: TeamModel) => boolean) =>
-  teams.find(match) ?? null;

@@ -1,6 +1,5 @@
 import type { Context } from '../context.ts';
-import type { RoleModel, TeamModel, UserModel } from '../model.ts';
-import { userNameKey } from '../model.ts';
+import { isRole, isTeam, type UserModel, userNameKey } from '../model.ts';
 import { userEq } from '../scim/filter.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, type OffsetSource, resolveOffsetConnection } from './connection.ts';
@@ -76,10 +75,7 @@ builder.node(User, {
           'The teams of this node the user belongs to. Teams outside the node are not shown.',
         resolve: async (u, args, ctx) => {
           const groups = await ctx.loaders.groupsOfUser(u);
-          return resolveOffsetConnection(
-            args,
-            arraySource(groups.filter((g): g is TeamModel => g.kind === 'Team')),
-          );
+          return resolveOffsetConnection(args, arraySource(groups.filter(isTeam)));
         },
       },
       TeamConnection,
@@ -91,10 +87,7 @@ builder.node(User, {
           'The roles (groups named with the role prefix) of this node assigned to the user.',
         resolve: async (u, args, ctx) => {
           const groups = await ctx.loaders.groupsOfUser(u);
-          return resolveOffsetConnection(
-            args,
-            arraySource(groups.filter((g): g is RoleModel => g.kind === 'Role')),
-          );
+          return resolveOffsetConnection(args, arraySource(groups.filter(isRole)));
         },
       },
       RoleConnection,

@@ -188,6 +188,34 @@ describe('read API on the demo node', () => {
     expect(teamById.data?.team).toBeNull();
   });
 
+  it('asks team and role names upstream as escaped displayName filters', async () => {
+    const { store } = stack.emulator;
+    const tricky = store.createTeam({ displayName: 'R&D "Labs" \\ East', externalId: 'rd-east' });
+    stack.resetLog();
+    const team = await stack.run(TeamLookupDocument, { name: 'r&d "labs" \\ east' });
+    expect(team.data?.team).toMatchObject({ keeperId: tricky.id, name: 'R&D "Labs" \\ East' });
+    expect(stack.upstreamCalls()[0]).toEqual({
+      method: 'GET',
+      path: `/Groups?filter=${encodeURIComponent('displayName eq "r&d \\"labs\\" \\\\ east"')}&startIndex=1&count=500&excludedAttributes=members`,
+      status: 200,
+    });
+
+    const role = store.listRoles()[1];
+    if (!role) throw new Error('demo seed has roles');
+    stack.resetLog();
+    const byName = await stack.run(RoleLookupDocument, {
+      name: role.displayName.replace(/^ROLE_/, ''),
+    });
+    expect(byName.data?.role?.keeperId).toBe(role.id);
+    expect(stack.upstreamCalls().map((c) => decodeURIComponent(c.path).split('&')[0])).toEqual([
+      `/Groups?filter=displayName eq "${role.displayName}"`,
+    ]);
+
+    // A team name that is a role's is not a team.
+    const asTeam = await stack.run(TeamLookupDocument, { name: role.displayName });
+    expect(asTeam.data?.team).toBeNull();
+  });
+
   it('describes the upstream without its token', async () => {
     const result = await stack.run(UpstreamInfoDocument);
     expect(result.data?.upstream).toMatchObject({
