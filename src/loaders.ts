@@ -24,8 +24,10 @@ import type { UpstreamInfo } from './upstream.ts';
 //   or   = `id eq "a" or id eq "b" …` in URL-safe chunks             cost: chunks (only when the
 //          upstream is known to understand `or`: configuration or the start-up probe)
 //   scan = one paged read of every user, shared by the whole request cost: ceil(users / pageSize)
-// The cheapest wins; on a tie `get` beats `or` beats `scan` (smaller answers, exact 404s). Once a
-// scan has been made in a request, every later lookup is answered from it for free.
+// The fewest calls win; on a tie `get` beats `or` beats `scan` (smaller answers, exact 404s).
+// One exception, for latency and bytes: a batch that one parallel round of GETs answers (at most
+// GET_CONCURRENCY keys) is never turned into a scan, whose pages are sequential and carry every
+// user. Once a scan has been made in a request, every later lookup is answered from it for free.
 
 export type GroupSnapshot = {
   all: GroupModel[];
@@ -112,8 +114,9 @@ export function createLoaders(deps: {
   };
 
   const choose = (c: { get: number; or: number; scan: number }): UserLookupStrategy => {
-    if (c.get <= c.or && c.get <= c.scan) return 'get';
-    return c.or <= c.scan ? 'or' : 'scan';
+    const scan = c.get <= GET_CONCURRENCY ? Number.POSITIVE_INFINITY : c.scan;
+    if (c.get <= c.or && c.get <= scan) return 'get';
+    return c.or <= scan ? 'or' : 'scan';
   };
 
   /** Strategies chosen in this request, in order: tests and benchmarks read them. */

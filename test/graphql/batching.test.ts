@@ -101,6 +101,24 @@ describe.each(setups)('batching ($name)', ({ emulator }) => {
     expect(stack.upstreamCalls().length).toBeLessThanOrEqual(3);
   });
 
+  it('fetches a small batch the cheapest way: GETs on Keeper, one or-filter where it is understood', async () => {
+    const users = stack.emulator.store.listUsers().slice(40, 43);
+    const ids = users.map((u) => Buffer.from(`User:${u.id}`).toString('base64'));
+    stack.resetLog();
+    const result = await stack.run(NodesDocument, { ids });
+    expect(result.data?.nodes.map((n) => (n && 'userName' in n ? n.userName : null))).toEqual(
+      users.map((u) => u.userName),
+    );
+    const paths = stack.upstreamCalls().map((c) => decodeURIComponent(c.path));
+    if (emulator.profile === 'rfc') {
+      expect(paths).toEqual([
+        `/Users?filter=${users.map((u) => `id eq "${u.id}"`).join(' or ')}&startIndex=1&count=500`,
+      ]);
+    } else {
+      expect(paths.sort()).toEqual(users.map((u) => `/Users/${u.id}`).sort());
+    }
+  });
+
   it('fetches a user asked for twice through aliases once', async () => {
     const id = stack.emulator.store.listUsers()[7]?.id as string;
     stack.resetLog();
