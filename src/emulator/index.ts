@@ -3,12 +3,13 @@ import { FaultController, type FaultOptions, type ScriptedFault } from './faults
 import type { FilterProfile } from './filter.ts';
 import { RequestLog } from './log.ts';
 import { seedDemo } from './seed.ts';
-import { BASE_PREFIX, startServer } from './server.ts';
+import { BASE_PREFIX, type PagingQuirks, startServer } from './server.ts';
 import { EmulatorStore } from './store.ts';
 
 export type { FaultKind, FaultOptions, ScriptedFault } from './faults.ts';
 export type { FilterProfile } from './filter.ts';
 export type { LogEntry, RequestLog } from './log.ts';
+export type { PagingQuirks } from './server.ts';
 export type { EmulatorStore, GroupKind, GroupRecord, UserRecord } from './store.ts';
 
 export type EmulatorOptions = {
@@ -33,6 +34,8 @@ export type EmulatorOptions = {
   /** Added to every answer, in milliseconds. @default 0 */
   latencyMs?: number;
   faults?: FaultOptions;
+  /** Paging quirks to reproduce (itemsPerPage echoing count, wrap past the end, a page cap). */
+  paging?: PagingQuirks;
 };
 
 export type EmulatorFaults = {
@@ -91,6 +94,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     profile: options.profile ?? 'keeper',
     groupMembers: options.groupMembers ?? 'include',
     latencyMs: options.latencyMs ?? 0,
+    paging: options.paging ?? {},
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -33,6 +33,20 @@ export type ServerContext = {
   profile: FilterProfile;
   groupMembers: 'include' | 'omit';
   latencyMs: number;
+  paging: PagingQuirks;
+};
+
+/**
+ * Paging behaviours a SCIM server may have and the facade must survive (design.md "The upstream,
+ * as the facade must treat it"); all off by default.
+ */
+export type PagingQuirks = {
+  /** `itemsPerPage` echoes the requested count, not the number returned. */
+  echoCount?: boolean;
+  /** A `startIndex` past the end answers the first page again. */
+  wrapPastEnd?: boolean;
+  /** The most resources one page holds, whatever `count` asks (below the usual 1000). */
+  maxCount?: number;
 };
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -339,7 +353,7 @@ function listUsers(ctx: ServerContext, query: URLSearchParams): Answer {
   const projection = parseProjection(query);
   const matches = compile(ctx, query, 'User');
   const all = ctx.store.listUsers().map((u) => renderUser(ctx.store, u));
-  return page(matches ? all.filter(matches) : all, query, projection);
+  return page(matches ? all.filter(matches) : all, query, projection, ctx.paging);
 }
 
 function listGroups(ctx: ServerContext, query: URLSearchParams): Answer {
@@ -350,7 +364,7 @@ function listGroups(ctx: ServerContext, query: URLSearchParams): Answer {
   // Filters see members even when the answer will not carry them.
   const selected = matches ? all.filter((g) => matches(renderGroup(ctx.store, g, true))) : all;
   const rendered = selected.map((g) => renderGroup(ctx.store, g, withMembers));
-  return page(rendered, query, projection);
+  return page(rendered, query, projection, ctx.paging);
 }
 
 function compile(ctx: ServerContext, query: URLSearchParams, target: FilterTarget) {
@@ -365,13 +379,20 @@ function compile(ctx: ServerContext, query: URLSearchParams, target: FilterTarge
  * capped at 1000 (keeper-scim.md §4), a negative count means 0, and count=0 returns only
  * totalResults. itemsPerPage is the number actually returned (keeper-scim.md §2.4).
  */
-function page<T extends object>(all: T[], query: URLSearchParams, projection: Projection): Answer {
+function page<T extends object>(
+  all: T[],
+  query: URLSearchParams,
+  projection: Projection,
+  quirks: PagingQuirks,
+): Answer {
   const startParam = Number.parseInt(query.get('startIndex') ?? '', 10);
   const countParam = Number.parseInt(query.get('count') ?? '', 10);
-  const startIndex = Number.isNaN(startParam) || startParam < 1 ? 1 : startParam;
-  const count = Number.isNaN(countParam)
+  let startIndex = Number.isNaN(startParam) || startParam < 1 ? 1 : startParam;
+  const requested = Number.isNaN(countParam)
     ? DEFAULT_COUNT
     : Math.min(Math.max(countParam, 0), discovery.MAX_RESULTS);
+  const count = Math.min(requested, quirks.maxCount ?? discovery.MAX_RESULTS);
+  if (quirks.wrapPastEnd && startIndex > all.length) startIndex = 1;
   const slice = all
     .slice(startIndex - 1, startIndex - 1 + count)
     .map((r) => project(r, projection));
@@ -379,7 +400,7 @@ function page<T extends object>(all: T[], query: URLSearchParams, projection: Pr
     schemas: [SCHEMA_LIST],
     totalResults: all.length,
     startIndex,
-    itemsPerPage: slice.length,
+    itemsPerPage: quirks.echoCount ? requested : slice.length,
     Resources: slice,
   });
 }
