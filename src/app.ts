@@ -93,7 +93,8 @@ export function createApp(deps: AppDeps): App {
 }
 
 /**
- * Adds `extensions.upstream` (calls by method and route, retries, time) to a result when the
+ * Adds `extensions.upstream` (calls by method and route, retries, time, and the strategy of each
+ * user lookup batch) to a result when the
  * request sends `x-upstream-stats: 1`, or always when configured (development default).
  */
 function useUpstreamStats(always: boolean): Plugin<Context> {
@@ -107,7 +108,11 @@ function useUpstreamStats(always: boolean): Plugin<Context> {
           if (!result || Symbol.asyncIterator in result) return;
           setResult({
             ...result,
-            extensions: { ...result.extensions, upstream: ctx.stats.summary() },
+            extensions: {
+              ...result.extensions,
+              // The batch strategies chosen (src/loaders.ts) show why the calls are what they are.
+              upstream: { ...ctx.stats.summary(), batches: ctx.loaders.decisions },
+            },
           });
         },
       };

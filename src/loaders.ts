@@ -119,7 +119,7 @@ export function createLoaders(deps: {
     return c.or <= scan ? 'or' : 'scan';
   };
 
-  /** Strategies chosen in this request, in order: tests and benchmarks read them. */
+  /** Strategies chosen in this request, in order; reported in `extensions.upstream.batches`. */
   const decisions: { loader: string; keys: number; strategy: UserLookupStrategy }[] = [];
 
   async function lookup(

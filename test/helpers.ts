@@ -10,7 +10,12 @@ export type GraphQLResponse<T> = {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
   extensions?: {
-    upstream?: { calls: number; retries: number; byRoute: Record<string, { calls: number }> };
+    upstream?: {
+      calls: number;
+      retries: number;
+      byRoute: Record<string, { calls: number }>;
+      batches: { loader: string; keys: number; strategy: string }[];
+    };
   };
 };
 

@@ -109,6 +109,9 @@ describe.each(setups)('batching ($name)', ({ emulator }) => {
     expect(result.data?.nodes.map((n) => (n && 'userName' in n ? n.userName : null))).toEqual(
       users.map((u) => u.userName),
     );
+    expect(result.extensions?.upstream?.batches).toEqual([
+      { loader: 'userById', keys: 3, strategy: emulator.profile === 'rfc' ? 'or' : 'get' },
+    ]);
     const paths = stack.upstreamCalls().map((c) => decodeURIComponent(c.path));
     if (emulator.profile === 'rfc') {
       expect(paths).toEqual([
