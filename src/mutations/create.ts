@@ -10,14 +10,20 @@ import { ScimConflictError, ScimRateLimitedError, ScimUnavailableError } from '.
 //   429                                      not applied             top-level RATE_LIMITED
 //   no connection (requestSent false)        not applied             top-level UPSTREAM_UNAVAILABLE
 //   5xx answer, connection reset             unknown                 look up: found → created;
-//                                                                    absent → POST once more
+//                                                                    absent → POST once more if
+//                                                                    the upstream refuses a
+//                                                                    duplicate, else OutcomeUnknown
 //   timeout (no answer in time)              unknown, and the        look up: found → created;
 //                                            request may still land  absent → OutcomeUnknown
 //   409 after an earlier unknown attempt     our first attempt       look up: ours → created
 //                                            may have landed
 //
-// An absent object after a 5xx or a reset means it was not created: a SCIM server applies a write
-// before it answers, and the connection is gone. After a timeout the upstream may still be working
+// An absent object after a 5xx or a reset usually means it was not created: a SCIM server applies
+// a write before it answers. Not always: a gateway's 504, or a proxy that drops a slow request,
+// leaves the upstream still working on it. A second POST is therefore sent only where the upstream
+// itself refuses a duplicate (a user: Keeper answers 409 for a taken userName, and the 409 is then
+// looked up again). Keeper allows two teams with one name, so a team or role create is never sent
+// twice by one call: it answers OutcomeUnknownError, and a keyed repeat looks it up first. After a timeout the upstream may still be working
 // on it, so absence proves nothing. A second POST that ends unknown again is looked up again and
 // otherwise reported as OutcomeUnknownError, never as a failure, so "reported failed" always
 // means "not created".
@@ -32,6 +38,12 @@ export type CreateWithLookup<T> = {
   lookup: () => Promise<T | null>;
   /** An earlier call with the same idempotency key ended unknown: look before writing. */
   previousUncertain: boolean;
+  /**
+   * Whether the upstream refuses a second object with the same key (users: userName, 409). Only
+   * then may a create whose outcome is unknown, and whose object a look-up did not find, be sent
+   * again in the same call.
+   */
+  upstreamRefusesDuplicates: boolean;
 };
 
 /** POST attempts at most: the first, and one more after a look-up proved it absent. */
@@ -76,7 +88,7 @@ export async function createWithLookup<T>(op: CreateWithLookup<T>): Promise<T> {
           : `the connection failed after the request was sent (${error.transportCode ?? 'network error'})`;
       const found = await look(why);
       if (found) return found;
-      if (TIMEOUT_CODES.has(error.transportCode ?? '')) {
+      if (TIMEOUT_CODES.has(error.transportCode ?? '') || !op.upstreamRefusesDuplicates) {
         throw unknown(`${why}; it may still be applied`);
       }
       if (attempt >= MAX_ATTEMPTS) throw unknown(`${why} on ${attempt} attempts`);

@@ -56,6 +56,8 @@ export async function createGroup(
         ),
       lookup,
       previousUncertain: run.previousUncertain,
+      // Keeper allows two teams with one name (keeper-scim.md §9.15).
+      upstreamRefusesDuplicates: false,
     });
     return groupModel(ctx, group);
   } catch (error) {

@@ -170,6 +170,8 @@ builder.mutationField('createUser', (t) =>
             create: () => ctx.scim.users.create(body, ctx.call),
             lookup: () => findCreatedUser(ctx, input.userName, given(input.externalId)),
             previousUncertain,
+            // Keeper answers 409 to a second user with the same userName.
+            upstreamRefusesDuplicates: true,
           });
           return { user };
         } catch (error) {

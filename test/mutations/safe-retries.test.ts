@@ -162,6 +162,31 @@ describe('creates with a lost answer', () => {
     expect(usersNamed(input.userName)).toHaveLength(1);
   });
 
+  it('never sends a team create twice in one call: Keeper allows two teams with one name', async () => {
+    stack.emulator.faults.enqueue({ method: 'POST', path: '/Groups', fault: 503 });
+    const teamsNamed = (name: string) =>
+      stack.emulator.store.listTeams().filter((t) => t.displayName === name);
+    const input = { name: 'Gateway Timeout', clientMutationId: 'team-gateway-timeout' };
+    const first = await stack.run(CreateTeamDocument, { input });
+    expect(first.data?.createTeam.__typename).toBe('OutcomeUnknownError');
+    expect(calls(stack).filter((c) => c.startsWith('POST'))).toEqual(['POST /Groups 503']);
+    expect(teamsNamed('Gateway Timeout')).toHaveLength(0);
+
+    // The keyed repeat looks first, finds nothing, and only then creates.
+    stack.resetLog();
+    const repeat = await stack.run(CreateTeamDocument, { input });
+    expect(repeat.data?.createTeam).toMatchObject({
+      __typename: 'CreateTeamPayload',
+      team: { name: 'Gateway Timeout' },
+    });
+    expect(
+      calls(stack)
+        .map((c) => c.split(' ')[0])
+        .slice(0, 2),
+    ).toEqual(['GET', 'POST']);
+    expect(teamsNamed('Gateway Timeout')).toHaveLength(1);
+  });
+
   it('settles a lost team create by its externalId, also across a keyed repeat', async () => {
     stack.emulator.faults.enqueue({ method: 'POST', path: '/Groups', fault: 'reset-after-apply' });
     stack.emulator.faults.enqueue({ method: 'GET', path: '/Groups', fault: 500, times: 3 });
