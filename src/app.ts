@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
+import { type CallerAuth, createCallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
@@ -21,6 +21,11 @@ export type AppDeps = {
    * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
    */
   idempotency?: IdempotencyStore;
+  /**
+   * Who callers are and what they may do; pass one to replace its keys later (SIGHUP).
+   * @default built from the configuration (API_KEYS, API_KEYS_FILE, JWT_*)
+   */
+  callerAuth?: CallerAuth;
   /** Where unexpected (masked) errors are reported. @default console.error */
   logError?: (error: unknown) => void;
   /** Yoga's own request logging. @default true */
@@ -46,20 +51,29 @@ export function createApp(deps: AppDeps): App {
     createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
   const logError = deps.logError ?? ((error: unknown) => console.error('unexpected error', error));
   const graphqlEndpoint = '/graphql';
-  const auth = createCallerAuth({
-    keys: config.server.apiKeys,
-    graphiql: config.server.graphiql,
-    endpoint: graphqlEndpoint,
-  });
+  const auth =
+    deps.callerAuth ??
+    createCallerAuth({
+      keys: config.server.apiKeys,
+      named: config.server.namedKeys,
+      jwt: config.server.jwt,
+      graphiql: config.server.graphiql,
+      endpoint: graphqlEndpoint,
+    });
 
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint,
     landingPage: false,
     logging: deps.logging ?? true,
-    // The auth plugin has refused every request without a valid key by now (when keys are set).
-    context: ({ request }) =>
-      createContext({ ...deps, idempotency }, request, auth.identify(request) ?? ANONYMOUS),
+    // The auth plugin has refused every request without a valid caller by now (when callers are
+    // checked); the request's caller was identified there once and is remembered.
+    context: async ({ request }) =>
+      createContext(
+        { ...deps, idempotency },
+        request,
+        (await auth.identify(request)) ?? UNIDENTIFIED,
+      ),
     // The bundled GraphiQL: Yoga's default page loads its scripts from a CDN, which a machine
     // without internet access (or a locked-down network) cannot reach.
     renderGraphiQL,
@@ -103,12 +117,15 @@ export function createApp(deps: AppDeps): App {
 /**
  * Adds `extensions.upstream` (calls by method and route, retries, time, and the strategy of each
  * user lookup batch) to a result when the
- * request sends `x-upstream-stats: 1`, or always when configured (development default).
+ * request sends `x-upstream-stats: 1`, or always when configured (development default), for
+ * callers with the `admin` scope.
  */
 function useUpstreamStats(always: boolean): Plugin<Context> {
   return {
     onExecute({ args }) {
       const ctx = args.contextValue as Context;
+      // Upstream routes and timings describe the node: for callers with the `admin` scope only.
+      if (!hasScope(ctx.caller, 'admin')) return;
       const asked = ctx.request.headers.get(UPSTREAM_STATS_HEADER);
       if (!always && asked !== '1' && asked !== 'true') return;
       return {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
+import { createCallerAuth } from './caller-auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createScimClient } from './scim/client.ts';
@@ -62,7 +63,14 @@ async function main(): Promise<void> {
     (error: unknown) => log(`upstream probe failed (${(error as Error).message}); serving anyway`),
   );
 
-  const app = createApp({ config, scim, upstream: info });
+  const callerAuth = createCallerAuth({
+    keys: config.server.apiKeys,
+    named: config.server.namedKeys,
+    jwt: config.server.jwt,
+    graphiql: config.server.graphiql,
+    endpoint: '/graphql',
+  });
+  const app = createApp({ config, scim, upstream: info, callerAuth });
   const server = createServer(app);
   await new Promise<void>((resolve) =>
     server.listen(config.server.port, config.server.host, resolve),
@@ -96,6 +104,19 @@ async function main(): Promise<void> {
     await emulator?.close();
     process.exit(0);
   };
+  // SIGHUP reads the configuration again and takes its keys (API_KEYS_FILE): keys are added,
+  // removed or re-scoped without a restart. A configuration with a problem changes nothing.
+  process.on('SIGHUP', () => {
+    try {
+      const reloaded = loadConfig();
+      callerAuth.setKeys({ plain: reloaded.server.apiKeys, named: reloaded.server.namedKeys });
+      log(
+        `SIGHUP: keys reloaded (${reloaded.server.namedKeys.length} named, ${reloaded.server.apiKeys.length} plain)`,
+      );
+    } catch (error) {
+      log(`SIGHUP: keys not reloaded, the keys in use stay. ${(error as Error).message}`);
+    }
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

@@ -23,6 +23,7 @@ describe('config', () => {
       graphiql: true,
       production: false,
       apiKeys: [],
+      namedKeys: [],
       corsOrigins: [],
     });
     expect(config.scim.rolePrefix).toBe('ROLE_');
