@@ -8,6 +8,7 @@ import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
+import type { Lifecycle } from './lifecycle.ts';
 import { schema } from './schema/index.ts';
 import type { ScimClient } from './scim/client.ts';
 import type { UpstreamInfo } from './upstream.ts';
@@ -25,6 +26,8 @@ export type AppDeps = {
   logError?: (error: unknown) => void;
   /** Yoga's own request logging. @default true */
   logging?: boolean;
+  /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
+  lifecycle?: Lifecycle;
 };
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -87,7 +90,10 @@ export function createApp(deps: AppDeps): App {
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
-      useReadinessCheck({ endpoint: '/ready', check: () => deps.upstream.isReachable() }),
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: () => !deps.lifecycle?.draining && deps.upstream.isReachable(),
+      }),
     ],
   });
 }

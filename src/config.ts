@@ -91,6 +91,8 @@ const Env = z.object({
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   IDEMPOTENCY_TTL_SECONDS: integer('IDEMPOTENCY_TTL_SECONDS', 1, 7 * 24 * 3600),
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
+  // Process, logs, metrics and traces.
+  SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 600_000),
 });
 
 export type Config = {
@@ -128,6 +130,11 @@ export type Config = {
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
   emulatorPort: number;
+  /** How the process runs: shutdown, logs, metrics, traces. */
+  process: {
+    /** How long in-flight requests may take to finish after SIGTERM; longer than an upstream call. */
+    shutdownGraceMs: number;
+  };
 };
 
 export class ConfigError extends Error {
@@ -230,6 +237,12 @@ export function loadConfig(
       problems.push(`CORS_ORIGINS: ${origin} is not an origin such as https://portal.example.com`);
     }
   }
+  const upstreamTimeoutMs = e.UPSTREAM_TIMEOUT_MS ?? 15_000;
+  if (e.SHUTDOWN_GRACE_MS !== undefined && e.SHUTDOWN_GRACE_MS <= upstreamTimeoutMs) {
+    problems.push(
+      `SHUTDOWN_GRACE_MS (${e.SHUTDOWN_GRACE_MS}) must be longer than UPSTREAM_TIMEOUT_MS (${upstreamTimeoutMs}): a shorter grace cuts callers off while their writes may still land`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const production = e.NODE_ENV === 'production';
@@ -248,7 +261,7 @@ export function loadConfig(
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
-      requestTimeoutMs: e.UPSTREAM_TIMEOUT_MS ?? 15_000,
+      requestTimeoutMs: upstreamTimeoutMs,
       maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,
       maxRetries: e.UPSTREAM_MAX_RETRIES ?? 2,
       pageSize: e.UPSTREAM_PAGE_SIZE ?? 500,
@@ -257,5 +270,8 @@ export function loadConfig(
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
     emulatorPort: e.EMULATOR_PORT ?? 0,
+    process: {
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? upstreamTimeoutMs + 5_000,
+    },
   } as const;
 }
