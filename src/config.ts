@@ -84,6 +84,7 @@ const Env = z.object({
   UPSTREAM_MAX_RETRIES: integer('UPSTREAM_MAX_RETRIES', 0, 10),
   UPSTREAM_PAGE_SIZE: integer('UPSTREAM_PAGE_SIZE', 1, 1000),
   UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
+  UPSTREAM_REQUEST_CONCURRENCY: integer('UPSTREAM_REQUEST_CONCURRENCY', 1, 1024),
   GRAPHIQL: bool('GRAPHIQL'),
   API_KEYS: emptyAsUnset(z.string().optional()),
   CORS_ORIGINS: emptyAsUnset(z.string().optional()),
@@ -148,6 +149,8 @@ export type Config = {
     pageSize: number;
     /** Most users one request may scan when a question cannot be asked upstream. */
     scanLimit: number;
+    /** Most upstream calls one GraphQL request has in flight at once (GETs, pages of a scan). */
+    requestConcurrency: number;
   };
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
@@ -333,6 +336,7 @@ export function loadConfig(
       maxRetries: e.UPSTREAM_MAX_RETRIES ?? 2,
       pageSize: e.UPSTREAM_PAGE_SIZE ?? 500,
       scanLimit: e.UPSTREAM_SCAN_LIMIT ?? 20_000,
+      requestConcurrency: e.UPSTREAM_REQUEST_CONCURRENCY ?? 64,
     },
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,

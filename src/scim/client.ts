@@ -465,11 +465,13 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     return {
       list: listPage,
       listAll: async (params: ListAllParams = {}, opts?: CallOptions) => {
-        const { pageSize, maxPages, maxItems, ...query } = params;
+        const { pageSize, maxPages, maxItems, concurrency, expectedTotal, ...query } = params;
         return pageAll<T>((startIndex, count) => listPage({ ...query, startIndex, count }, opts), {
           pageSize,
           maxPages,
           maxItems,
+          concurrency,
+          expectedTotal,
         });
       },
       get: async (id: string, opts?: CallOptions): Promise<T> =>
