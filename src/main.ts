@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
 import { createScimClient, type ScimClient } from './scim/client.ts';
+import { createSharedState, type SharedState } from './stores/index.ts';
 import { createUpstreamInfo } from './upstream.ts';
 
 // The command (`npm start`): load the configuration, start the embedded emulator when no Keeper
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   let emulator: Emulator | undefined;
   let scim: ScimClient | undefined;
   let server: Server | undefined;
+  let shared: SharedState | undefined;
   const shutdown = async (signal: string) => {
     // npm forwards the signal it got, and a terminal's Ctrl-C reaches the whole process group:
     // the same shutdown may be asked for twice.
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     lifecycle.beginShutdown();
     const outcome = server?.listening ? await drainServer(server, graceMs) : 'drained';
     await scim?.close();
+    await shared?.close();
     await emulator?.close();
     if (outcome === 'forced') {
       log(`requests still running after ${graceMs} ms were cut off; exiting with status 1`);
@@ -65,6 +68,11 @@ async function main(): Promise<void> {
     log('Set KEEPER_SCIM_URL and KEEPER_SCIM_TOKEN to serve a real Keeper node.');
   }
 
+  // Idempotency keys, group locks and the upstream budget: in memory, or on Redis for replicas.
+  const sharedState = createSharedState(config, { log });
+  shared = sharedState;
+  if (sharedState.kind === 'redis') log(`shared state on Redis at ${sharedState.health()?.target}`);
+
   scim = createScimClient({
     baseUrl: upstream.baseUrl,
     token: upstream.token,
@@ -72,6 +80,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.scim.requestTimeoutMs,
     maxConnections: config.scim.maxConnections,
     retry: { maxRetries: config.scim.maxRetries },
+    budget: sharedState.budget,
   });
   const info = createUpstreamInfo({
     scim,
@@ -88,7 +97,14 @@ async function main(): Promise<void> {
     (error: unknown) => log(`upstream probe failed (${(error as Error).message}); serving anyway`),
   );
 
-  const app = createApp({ config, scim, upstream: info, lifecycle });
+  const app = createApp({
+    config,
+    scim,
+    upstream: info,
+    idempotency: sharedState.idempotency,
+    readiness: sharedState.readiness,
+    lifecycle,
+  });
   const listening = createServer(app);
   server = listening;
   await new Promise<void>((resolve) =>
