@@ -71,8 +71,10 @@ export async function startStack(
     KEEPER_SCIM_URL: emulator.baseUrl,
     KEEPER_SCIM_TOKEN: emulator.token,
     NODE_ENV: 'test',
-    // The emulator stands for Keeper unless it plays a generic RFC server.
-    SCIM_UPSTREAM_KIND: profile === 'rfc-strict' ? 'scim' : 'keeper',
+    // The emulator stands for Keeper unless a test asks for a generic RFC server by name. The
+    // mutation suite's second run (TEST_UPSTREAM_PROFILE) keeps Keeper's wording so that one
+    // snapshot serves both runs; test/rfc checks the wording for each upstream.
+    SCIM_UPSTREAM_KIND: options.emulator?.profile === 'rfc-strict' ? 'scim' : 'keeper',
     ...options.env,
   });
   const upstreamConfig = config.upstream;

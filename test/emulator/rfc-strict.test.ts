@@ -35,7 +35,9 @@ describe.each(['keeper', 'rfc-strict'] as const)('%s profile', (profile) => {
       body: user(`join.${profile}@example.com`, { groups: [{ value: teamId }] }),
     });
     expect(reply.status).toBe(201);
-    expect(reply.body.groups).toEqual(strict ? [] : [{ value: teamId, display: expect.any(String) }]);
+    expect(reply.body.groups).toEqual(
+      strict ? [] : [{ value: teamId, display: expect.any(String) }],
+    );
     expect(emulator().store.membersOf(teamId)).toEqual(strict ? [] : [reply.body.id]);
   });
 
