@@ -1,3 +1,4 @@
+import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -15,6 +16,8 @@ export type Context = {
   /** Pass to every SCIM call: cancels upstream work when the caller goes away, records stats. */
   call: CallOptions;
   request: Request;
+  /** Who sent the request (an API key's digest, or anonymous); scopes idempotency keys. */
+  caller: Caller;
   /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
   idempotency: IdempotencyStore;
 };
@@ -26,7 +29,7 @@ export type ContextDeps = {
   idempotency: IdempotencyStore;
 };
 
-export function createContext(deps: ContextDeps, request: Request): Context {
+export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
   const stats = new UpstreamStats();
   const call: CallOptions = { signal: request.signal, onCall: stats.record };
   return {
@@ -40,5 +43,6 @@ export function createContext(deps: ContextDeps, request: Request): Context {
     stats,
     call,
     request,
+    caller,
   };
 }
