@@ -8,6 +8,7 @@ import {
   type EmulatorOptions,
   type EmulatorProfile,
 } from '../src/emulator/index.ts';
+import { createLifecycle, type Lifecycle } from '../src/lifecycle.ts';
 import { createScimClient, type ScimClient, type ScimClientOptions } from '../src/scim/client.ts';
 import { createUpstreamInfo, type UpstreamInfo } from '../src/upstream.ts';
 
@@ -31,6 +32,8 @@ export type Stack = {
   app: App;
   scim: ScimClient;
   upstream: UpstreamInfo;
+  /** Shutdown state the app's `/ready` reads. */
+  lifecycle: Lifecycle;
   /** Errors the app masked, as logged (tests assert none leaked). */
   masked: unknown[];
   /** Runs a typed operation through `app.fetch` (no port) and returns the parsed answer. */
@@ -95,7 +98,9 @@ export async function startStack(
   });
   if (options.probe !== false) await upstream.ensureProbed();
   const masked: unknown[] = [];
+  const lifecycle = createLifecycle();
   const app = createApp({
+    lifecycle,
     config,
     scim,
     upstream,
@@ -109,6 +114,7 @@ export async function startStack(
     app,
     scim,
     upstream,
+    lifecycle,
     masked,
     async run(document, variables, headers = {}) {
       const response = await app.fetch('http://facade.test/graphql', {
