@@ -84,6 +84,7 @@ const Env = z.object({
   UPSTREAM_MAX_RETRIES: integer('UPSTREAM_MAX_RETRIES', 0, 10),
   UPSTREAM_PAGE_SIZE: integer('UPSTREAM_PAGE_SIZE', 1, 1000),
   UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
+  REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1, 600_000),
   GRAPHIQL: bool('GRAPHIQL'),
   API_KEYS: emptyAsUnset(z.string().optional()),
   CORS_ORIGINS: emptyAsUnset(z.string().optional()),
@@ -124,6 +125,11 @@ export type Config = {
     /** Most users one request may scan when a question cannot be asked upstream. */
     scanLimit: number;
   };
+  /**
+   * Deadline of one GraphQL request: every SCIM call it makes (pages and retries included) ends
+   * by then, and none starts after it.
+   */
+  requestTimeoutMs: number;
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
@@ -254,6 +260,7 @@ export function loadConfig(
       pageSize: e.UPSTREAM_PAGE_SIZE ?? 500,
       scanLimit: e.UPSTREAM_SCAN_LIMIT ?? 20_000,
     },
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
     emulatorPort: e.EMULATOR_PORT ?? 0,
