@@ -2,7 +2,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { useCallerAuth } from './caller-auth.ts';
+import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
@@ -21,11 +21,20 @@ export type AppDeps = {
    * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
    */
   idempotency?: IdempotencyStore;
+  /**
+   * More conditions of `/ready` besides the upstream (e.g. the shared state store); each one
+   * that fails turns it to 503, and the body names them all.
+   * @default none
+   */
+  readiness?: ReadinessCheck[];
   /** Where unexpected (masked) errors are reported. @default console.error */
   logError?: (error: unknown) => void;
   /** Yoga's own request logging. @default true */
   logging?: boolean;
 };
+
+/** One named condition of `/ready`. */
+export type ReadinessCheck = { name: string; check: () => Promise<boolean> };
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
 
@@ -45,13 +54,21 @@ export function createApp(deps: AppDeps): App {
     deps.idempotency ??
     createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
   const logError = deps.logError ?? ((error: unknown) => console.error('unexpected error', error));
+  const graphqlEndpoint = '/graphql';
+  const auth = createCallerAuth({
+    keys: config.server.apiKeys,
+    graphiql: config.server.graphiql,
+    endpoint: graphqlEndpoint,
+  });
 
   return createYoga<Record<string, never>, Context>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint,
     landingPage: false,
     logging: deps.logging ?? true,
-    context: ({ request }) => createContext({ ...deps, idempotency }, request),
+    // The auth plugin has refused every request without a valid key by now (when keys are set).
+    context: ({ request }) =>
+      createContext({ ...deps, idempotency }, request, auth.identify(request) ?? ANONYMOUS),
     // The bundled GraphiQL: Yoga's default page loads its scripts from a CDN, which a machine
     // without internet access (or a locked-down network) cannot reach.
     renderGraphiQL,
@@ -71,7 +88,7 @@ export function createApp(deps: AppDeps): App {
     maskedErrors: { maskError: (error) => maskError(error, logError) },
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
-      useCallerAuth(config.server.apiKeys),
+      auth.plugin,
       // A cross-site HTML form can POST application/x-www-form-urlencoded without a CORS
       // preflight, and Yoga executes it: such "simple" requests must carry this header.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
@@ -87,9 +104,31 @@ export function createApp(deps: AppDeps): App {
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
-      useReadinessCheck({ endpoint: '/ready', check: () => deps.upstream.isReachable() }),
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: () =>
+          readinessResponse([
+            { name: 'upstream', check: () => deps.upstream.isReachable() },
+            ...(deps.readiness ?? []),
+          ]),
+      }),
     ],
   });
+}
+
+/**
+ * Runs every check at once: 200 when all pass, else 503, with `{ "ready": …, "checks": { name:
+ * true|false } }` so an operator sees which dependency is missing. A check that throws fails.
+ */
+async function readinessResponse(checks: ReadinessCheck[]): Promise<Response> {
+  const results = await Promise.all(
+    checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
+  );
+  const ready = results.every(([, ok]) => ok);
+  return Response.json(
+    { ready, checks: Object.fromEntries(results) },
+    { status: ready ? 200 : 503 },
+  );
 }
 
 /**

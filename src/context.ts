@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -19,6 +20,8 @@ export type Context = {
    */
   call: CallOptions;
   request: Request;
+  /** Who sent the request (an API key's digest, or anonymous); scopes idempotency keys. */
+  caller: Caller;
   /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
   idempotency: IdempotencyStore;
 };
@@ -30,7 +33,7 @@ export type ContextDeps = {
   idempotency: IdempotencyStore;
 };
 
-export function createContext(deps: ContextDeps, request: Request): Context {
+export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
   const stats = new UpstreamStats();
   const call: CallOptions = {
     signal: request.signal,
@@ -48,5 +51,6 @@ export function createContext(deps: ContextDeps, request: Request): Context {
     stats,
     call,
     request,
+    caller,
   };
 }

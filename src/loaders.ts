@@ -10,6 +10,7 @@ import {
   type UserModel,
   userNameKey,
 } from './model.ts';
+import { type LookupStrategy, type PlanLimits, planLookup, planScan } from './plan.ts';
 import type { CallOptions, ScimClient } from './scim/client.ts';
 import { ScimNotFoundError } from './scim/errors.ts';
 import { chunkOrEq, groupEq, userEq } from './scim/filter.ts';
@@ -19,15 +20,14 @@ import type { UpstreamInfo } from './upstream.ts';
 // Per-request batching (style.md rule 8). Every loader returns results aligned with its keys,
 // matched by key and never by position, with `null` for a key the upstream does not know.
 //
-// How a batch of users is fetched is decided by counting upstream calls (design.md):
-//   get  = one GET /Users/{id} per key (bounded parallel)            cost: n
-//   or   = `id eq "a" or id eq "b" …` in URL-safe chunks             cost: chunks (only when the
-//          upstream is known to understand `or`: configuration or the start-up probe)
-//   scan = one paged read of every user, shared by the whole request cost: ceil(users / pageSize)
-// The fewest calls win; on a tie `get` beats `or` beats `scan` (smaller answers, exact 404s).
-// One exception, for latency and bytes: a batch that one parallel round of GETs answers (at most
-// GET_CONCURRENCY keys) is never turned into a scan, whose pages are sequential and carry every
-// user. Once a scan has been made in a request, every later lookup is answered from it for free.
+// How a batch of users is fetched is planned by src/plan.ts, by dependent rounds first and
+// users carried second:
+//   get  = one GET /Users/{id} per key, all in flight at once (up to the request's concurrency)
+//   or   = `id eq "a" or id eq "b" …` in URL-safe chunks (only when the upstream is known to
+//          understand `or`: configuration or the start-up probe)
+//   scan = one read of every user, its pages in parallel, shared by the whole request; never
+//          beyond UPSTREAM_SCAN_LIMIT
+// Once a scan has been made in a request, every later lookup is answered from it for free.
 
 export type GroupSnapshot = {
   all: GroupModel[];
@@ -38,7 +38,7 @@ export type GroupSnapshot = {
   membersIncluded: boolean;
 };
 
-export type UserLookupStrategy = 'get' | 'or' | 'scan';
+export type UserLookupStrategy = LookupStrategy;
 
 export class ScanLimitError extends Error {
   readonly code = 'SCAN_LIMIT_EXCEEDED';
@@ -49,8 +49,6 @@ export class ScanLimitError extends Error {
     this.name = 'ScanLimitError';
   }
 }
-
-const GET_CONCURRENCY = 8;
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
@@ -73,50 +71,41 @@ export function createLoaders(deps: {
     }
   };
 
-  /** Every user of the node, read once per request (bounded by UPSTREAM_SCAN_LIMIT). */
+  const limits = (): PlanLimits => ({
+    userCount: upstream.userCountHint,
+    pageSize: config.pageSize,
+    concurrency: config.requestConcurrency,
+    scanLimit: config.scanLimit,
+  });
+
+  /**
+   * Every user of the node, read once per request (bounded by UPSTREAM_SCAN_LIMIT). Refused
+   * before any call when the node's user count already exceeds the limit.
+   */
   const allUsers = (): Promise<ScimUser[]> => {
-    scan ??= scim.users
-      .listAll({ pageSize: config.pageSize, maxItems: config.scanLimit }, call)
+    if (scan) return scan;
+    if (!planScan(limits()).ok) return Promise.reject(new ScanLimitError(config.scanLimit));
+    scan = scim.users
+      .listAll(
+        {
+          pageSize: config.pageSize,
+          maxItems: config.scanLimit,
+          concurrency: config.requestConcurrency,
+          expectedTotal: upstream.userCountHint,
+        },
+        call,
+      )
       .then((result) => {
         // An upstream that ends early (an empty or repeated page) gave all it will give; only a
         // cap means users exist that this request did not see.
         if (result.stop === 'max-items' || result.stop === 'max-pages') {
           throw new ScanLimitError(config.scanLimit);
         }
-        upstream.observeUserCount(result.Resources.length);
+        upstream.observeUserCount(result.totalResults);
         prime(result.Resources);
         return result.Resources;
       });
     return scan;
-  };
-
-  const costs = (
-    n: number,
-    attribute: 'id' | 'userName' | 'externalId',
-    keys: readonly string[],
-  ) => {
-    const orChunks = upstream.capabilities.orFilters
-      ? chunkOrEq('Users', attribute, keys, {
-          urlLengthWithoutFilter: `${upstream.baseUrl}/Users?startIndex=1&count=${config.pageSize}`
-            .length,
-        })
-      : undefined;
-    const hint = upstream.userCountHint;
-    return {
-      orChunks,
-      get: n,
-      or: orChunks ? orChunks.length : Number.POSITIVE_INFINITY,
-      scan:
-        hint === undefined
-          ? Number.POSITIVE_INFINITY
-          : Math.max(1, Math.ceil(hint / config.pageSize)),
-    };
-  };
-
-  const choose = (c: { get: number; or: number; scan: number }): UserLookupStrategy => {
-    const scan = c.get <= GET_CONCURRENCY ? Number.POSITIVE_INFINITY : c.scan;
-    if (c.get <= c.or && c.get <= scan) return 'get';
-    return c.or <= scan ? 'or' : 'scan';
   };
 
   /** Strategies chosen in this request, in order; reported in `extensions.upstream.batches`. */
@@ -133,21 +122,31 @@ export function createLoaders(deps: {
     const index = (users: Iterable<ScimUser>) => {
       for (const user of users) found.set(keyOf(user), user);
     };
-    const c = costs(keys.length, attribute, keys);
-    const strategy = scan ? 'scan' : choose(c);
+    const orChunks = upstream.capabilities.orFilters
+      ? chunkOrEq('Users', attribute, keys, {
+          urlLengthWithoutFilter: `${upstream.baseUrl}/Users?startIndex=1&count=${config.pageSize}`
+            .length,
+        })
+      : undefined;
+    const { strategy } = planLookup({
+      ...limits(),
+      keys: keys.length,
+      orChunks: orChunks?.length,
+      scanned: scan !== undefined,
+    });
     decisions.push({ loader, keys: keys.length, strategy });
     if (strategy === 'scan') {
       index(await allUsers());
-    } else if (strategy === 'or' && c.orChunks) {
+    } else if (strategy === 'or' && orChunks) {
       const pages = await Promise.all(
-        c.orChunks.map((filter) => scim.users.listAll({ filter, pageSize: config.pageSize }, call)),
+        orChunks.map((filter) => scim.users.listAll({ filter, pageSize: config.pageSize }, call)),
       );
       for (const page of pages) {
         prime(page.Resources);
         index(page.Resources);
       }
     } else {
-      const users = await mapLimit(keys, GET_CONCURRENCY, single);
+      const users = await mapLimit(keys, config.requestConcurrency, single);
       const present = users.filter((u): u is ScimUser => u !== null);
       prime(present);
       index(present);

@@ -13,6 +13,8 @@ export type GraphQLResponse<T> = {
     upstream?: {
       calls: number;
       retries: number;
+      /** Waves of calls that waited on earlier ones (src/stats.ts). */
+      rounds: number;
       byRoute: Record<string, { calls: number }>;
       batches: { loader: string; keys: number; strategy: string }[];
     };

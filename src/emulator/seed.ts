@@ -246,3 +246,25 @@ function sample<T>(prng: Prng, items: readonly T[], size: number): T[] {
   }
   return pool.slice(0, n);
 }
+
+/**
+ * Grows a node to `total` users (benchmarks and scale tests): `user<n>@scale.example`, each in one
+ * existing team and every tenth in a role too, written straight into the store (no HTTP).
+ */
+export function growUsers(store: EmulatorStore, total: number): void {
+  store.seats = Math.max(store.seats, total);
+  const teams = store.listTeams().map((t) => t.id);
+  const roles = store.listRoles().map((r) => r.id);
+  for (let n = store.userCount; n < total; n++) {
+    const groups: string[] = [];
+    if (teams.length > 0) groups.push(teams[n % teams.length] as string);
+    if (roles.length > 0 && n % 10 === 0) groups.push(roles[n % roles.length] as string);
+    store.createUser({
+      userName: `user${n}@scale.example`,
+      displayName: `Scale User ${n}`,
+      externalId: `scale-${n}`,
+      active: n % 20 !== 0,
+      groups,
+    });
+  }
+}

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Dispatcher, Pool } from 'undici';
 import type { z } from 'zod';
+import type { UpstreamBudget } from './budget.ts';
 import {
   errorFromResponse,
   errorFromTransport,
@@ -139,6 +140,12 @@ export type ScimClientOptions = {
   /** Called for every HTTP attempt. Exceptions it throws are ignored. */
   onCall?: (call: UpstreamCall) => void;
   /**
+   * Asked before every HTTP attempt (retries included) and told of every 429 with Retry-After:
+   * a rate for the upstream and pauses shared by every caller (budget.ts).
+   * @default none: attempts start at once
+   */
+  budget?: UpstreamBudget;
+  /**
    * User-Agent header.
    * @default 'keeper-scim-graphql'
    */
@@ -232,6 +239,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
   const bodyTimeout = options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const budget = options.budget;
   const ownsDispatcher = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
     options.dispatcher ??
@@ -337,6 +345,36 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
   }
 
   /**
+   * Waits for the budget's slot before an attempt. A slot beyond the deadline fails the call at
+   * once as rate limited (nothing is sent); an abort while waiting ends it like any other wait.
+   */
+  async function awaitBudget(
+    spec: RequestSpec,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+    deadlineAt: number,
+  ): Promise<void> {
+    if (!budget) return;
+    const decision = await budget
+      .reserve(Math.max(0, deadlineAt - performance.now()))
+      .catch(() => ({ waitMs: 0 }));
+    const info = { method: spec.method, path: spec.path };
+    if ('refusedForMs' in decision) {
+      throw new ScimRateLimitedError(
+        `SCIM request ${spec.method} ${spec.route} not sent: the upstream budget has no slot before its deadline`,
+        { ...info, status: 0, retryAfterSeconds: Math.ceil(decision.refusedForMs / 1000) },
+      );
+    }
+    if (decision.waitMs <= 0) return;
+    try {
+      await retry.sleep(decision.waitMs, signal);
+    } catch (cause) {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      throw errorFromTransport(info, cause, 'timeout');
+    }
+  }
+
+  /**
    * The retry loop around `attempt`; the decisions are retry.ts's pure functions. The deadline is
    * a timer this call owns and clears when it ends: a signal from `AbortSignal.timeout` combined
    * through `AbortSignal.any` is only weakly held on Node 20 and can be garbage-collected before it
@@ -354,17 +392,23 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     );
     const onCallerAbort = () => controller.abort(callerSignal?.reason);
     callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    const notSent = () => {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      throw errorFromTransport({ method: spec.method, path: spec.path }, undefined, 'deadline');
+    };
     try {
       for (let n = 1; ; n++) {
+        if (deadline - performance.now() <= 0 || signal.aborted) notSent();
+        await awaitBudget(spec, signal, callerSignal, deadline);
         const left = deadline - performance.now();
-        if (left <= 0 || signal.aborted) {
-          if (callerSignal?.aborted) throw callerSignal.reason;
-          throw errorFromTransport({ method: spec.method, path: spec.path }, undefined, 'deadline');
-        }
+        if (left <= 0 || signal.aborted) notSent();
         try {
           return await attempt(spec, signal, callerSignal, n, opts, Math.ceil(left));
         } catch (error) {
           if (!isScimError(error)) throw error;
+          if (error instanceof ScimRateLimitedError && error.retryAfterSeconds !== undefined) {
+            await budget?.onRateLimited(error.retryAfterSeconds * 1000).catch(() => {});
+          }
           const retryable = shouldRetry(error, n, spec.method, {
             maxRetries: retry.maxRetries,
             maxDelayMs: retry.maxDelayMs,
@@ -457,11 +501,13 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     return {
       list: listPage,
       listAll: async (params: ListAllParams = {}, opts?: CallOptions) => {
-        const { pageSize, maxPages, maxItems, ...query } = params;
+        const { pageSize, maxPages, maxItems, concurrency, expectedTotal, ...query } = params;
         return pageAll<T>((startIndex, count) => listPage({ ...query, startIndex, count }, opts), {
           pageSize,
           maxPages,
           maxItems,
+          concurrency,
+          expectedTotal,
         });
       },
       get: async (id: string, opts?: CallOptions): Promise<T> =>

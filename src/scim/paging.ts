@@ -11,6 +11,13 @@ import type { ListResponse } from './schemas.ts';
 //   concurrent inserts only add their new items);
 // - hard caps on pages and items; hitting one ends the walk with `complete: false` and the reason,
 //   never an endless loop and never a silent partial answer.
+// With `concurrency` above 1 the walk is planned from the size instead (`expectedTotal`, else the
+// first page's `totalResults`): every page up to the total is asked at once, at most
+// `concurrency` in flight, in waves. A wave fills the gaps left by the one before: a page capped
+// below the count asked leaves a gap, filled next wave in pieces of the size the server gave, and
+// a total that grew adds its tail. A wave that covers nothing new ends the walk, so it cannot
+// loop; a page asked past its own `totalResults` (a wrap to the first page, or a stale expected
+// total) is ignored; items are put together in `startIndex` order and deduplicated by id.
 
 /** Why a walk ended. Only `complete` means every item counted by `totalResults` was collected. */
 export type PagingStop = 'complete' | 'empty-page' | 'repeated-page' | 'max-pages' | 'max-items';
@@ -31,6 +38,13 @@ export type PagingOptions = {
    * @default 50000
    */
   maxItems?: number;
+  /**
+   * Pages in flight at once. Above 1, the pages are planned from the total and asked in parallel.
+   * @default 1 (one page after the other)
+   */
+  concurrency?: number;
+  /** The list's size if already known (e.g. counted earlier): the first wave needs no first page. */
+  expectedTotal?: number;
 };
 
 export const PAGING_DEFAULTS = { pageSize: 500, maxPages: 200, maxItems: 50_000 } as const;
@@ -55,6 +69,16 @@ export async function pageAll<T extends { id: string }>(
   const pageSize = positiveInt(options.pageSize ?? PAGING_DEFAULTS.pageSize, 'pageSize');
   const maxPages = positiveInt(options.maxPages ?? PAGING_DEFAULTS.maxPages, 'maxPages');
   const maxItems = positiveInt(options.maxItems ?? PAGING_DEFAULTS.maxItems, 'maxItems');
+  const concurrency = positiveInt(options.concurrency ?? 1, 'concurrency');
+  if (concurrency > 1 || options.expectedTotal !== undefined) {
+    return pageInWaves(fetchPage, {
+      pageSize,
+      maxPages,
+      maxItems,
+      concurrency,
+      expectedTotal: options.expectedTotal,
+    });
+  }
 
   const byId = new Map<string, T>();
   let startIndex = 1;
@@ -86,6 +110,127 @@ export async function pageAll<T extends { id: string }>(
     if (byId.size >= maxItems) return done('max-items');
     startIndex += got;
   }
+}
+
+type WaveOptions = {
+  pageSize: number;
+  maxPages: number;
+  maxItems: number;
+  concurrency: number;
+  expectedTotal: number | undefined;
+};
+
+async function pageInWaves<T extends { id: string }>(
+  fetchPage: FetchPage<T>,
+  options: WaveOptions,
+): Promise<ListAllResult<T>> {
+  const { pageSize, maxPages, maxItems, concurrency } = options;
+  /** startIndex → the resources of a page that answered inside the list. */
+  const pages = new Map<number, T[]>();
+  let total = options.expectedTotal;
+  let calls = 0;
+  let step = pageSize;
+  let stop: PagingStop | undefined;
+
+  const fetchOne = async (startIndex: number, count: number) => {
+    calls += 1;
+    const page = await fetchPage(startIndex, count);
+    total = page.totalResults;
+    const got = page.Resources.length;
+    // Past the end by the page's own count: a server that wraps around, or a stale expected
+    // total. Nothing there belongs to this position.
+    if (startIndex > page.totalResults) return;
+    if (got === 0) {
+      stop ??= 'empty-page';
+      return;
+    }
+    pages.set(startIndex, page.Resources);
+    // Fewer than asked before the end: the server caps its pages; fill the rest in its size.
+    if (got < count && startIndex + got - 1 < page.totalResults) step = Math.min(step, got);
+  };
+
+  // Without a size, or with an expected size of 0, the first page tells it.
+  if (!total) await fetchOne(1, pageSize);
+  for (;;) {
+    if (stop) break;
+    const target = Math.min(total ?? 0, maxItems);
+    const requests = gaps(pages, target).flatMap(([from, to]) => {
+      const pieces: [number, number][] = [];
+      for (let start = from; start <= to; start += step) {
+        pieces.push([start, Math.min(step, to - start + 1)]);
+      }
+      return pieces;
+    });
+    if (requests.length === 0) break;
+    const coveredBefore = covered(pages);
+    let next = 0;
+    const worker = async () => {
+      while (next < requests.length && !stop) {
+        if (calls >= maxPages) {
+          stop = 'max-pages';
+          return;
+        }
+        const [start, count] = requests[next++] as [number, number];
+        await fetchOne(start, count);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
+    if (!stop && covered(pages) === coveredBefore) stop = 'repeated-page';
+  }
+
+  // Put together in list order; a page that brought nothing new means the server repeated one.
+  const byId = new Map<string, T>();
+  let repeated = false;
+  for (const start of [...pages.keys()].sort((a, b) => a - b)) {
+    let fresh = 0;
+    for (const resource of pages.get(start) ?? []) {
+      if (!byId.has(resource.id)) {
+        byId.set(resource.id, resource);
+        fresh += 1;
+      }
+    }
+    if (fresh === 0) repeated = true;
+  }
+  const totalResults = total ?? 0;
+  const result: PagingStop =
+    byId.size >= totalResults
+      ? 'complete'
+      : (stop ??
+        (totalResults > maxItems ? 'max-items' : repeated ? 'repeated-page' : 'empty-page'));
+  return {
+    Resources: [...byId.values()].slice(0, maxItems),
+    totalResults,
+    complete: result === 'complete',
+    stop: result,
+    pages: calls,
+  };
+}
+
+/** Positions 1…target not covered by any page, as inclusive ranges. */
+function gaps<T>(pages: Map<number, T[]>, target: number): [number, number][] {
+  const result: [number, number][] = [];
+  let next = 1;
+  for (const start of [...pages.keys()].sort((a, b) => a - b)) {
+    if (start > next) result.push([next, Math.min(start - 1, target)]);
+    next = Math.max(next, start + (pages.get(start)?.length ?? 0));
+    if (next > target) break;
+  }
+  if (next <= target) result.push([next, target]);
+  return result.filter(([from, to]) => from <= to);
+}
+
+/** How many positions the pages cover (overlaps counted once). */
+function covered<T>(pages: Map<number, T[]>): number {
+  let count = 0;
+  let next = 1;
+  for (const start of [...pages.keys()].sort((a, b) => a - b)) {
+    const end = start + (pages.get(start)?.length ?? 0);
+    if (end > next) {
+      count += end - Math.max(start, next);
+      next = end;
+    }
+  }
+  return count;
 }
 
 function positiveInt(value: number, name: string): number {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type FetchPage, pageAll } from '../../src/scim/paging.ts';
 import type { ListResponse } from '../../src/scim/schemas.ts';
@@ -135,5 +136,103 @@ describe('pageAll', () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
+  });
+});
+
+describe('pageAll in parallel (concurrency > 1)', () => {
+  it('asks every page at once when the size is known, and never past the end', async () => {
+    const { fetch, calls } = upstream(items(7));
+    const result = await pageAll(fetch, { pageSize: 3, concurrency: 8, expectedTotal: 7 });
+    expect(result).toMatchObject({ complete: true, stop: 'complete', pages: 3 });
+    expect(result.Resources).toEqual(items(7));
+    expect(calls).toEqual([
+      [1, 3],
+      [4, 3],
+      [7, 1],
+    ]);
+  });
+
+  it('reads the first page for the size when it is not known, then the rest together', async () => {
+    const { fetch, calls } = upstream(items(10));
+    const result = await pageAll(fetch, { pageSize: 3, concurrency: 8 });
+    expect(result.Resources).toEqual(items(10));
+    expect(calls.map(([s]) => s)).toEqual([1, 4, 7, 10]);
+  });
+
+  it('fills the gaps a capped page leaves, in the size the server gives', async () => {
+    const { fetch, calls } = upstream(items(10), { cap: 2, echoCount: true });
+    const result = await pageAll(fetch, { pageSize: 5, concurrency: 4, expectedTotal: 10 });
+    expect(result.Resources).toEqual(items(10));
+    expect(result.complete).toBe(true);
+    expect(calls.map(([s]) => s).sort((a, b) => a - b)).toEqual([1, 3, 5, 6, 8, 10]);
+  });
+
+  it('ignores a page past the end that wraps to the first page (stale expected total)', async () => {
+    const { fetch } = upstream(items(5), { wrapPastEnd: true });
+    const result = await pageAll(fetch, { pageSize: 2, concurrency: 4, expectedTotal: 9 });
+    expect(result).toMatchObject({ complete: true, totalResults: 5 });
+    expect(result.Resources).toEqual(items(5));
+  });
+
+  it('reads the tail when the list grew past the expected total', async () => {
+    const { fetch } = upstream(items(9));
+    const result = await pageAll(fetch, { pageSize: 2, concurrency: 4, expectedTotal: 4 });
+    expect(result).toMatchObject({ complete: true, totalResults: 9 });
+    expect(result.Resources).toEqual(items(9));
+  });
+
+  it('ends without looping when the total lies and the server wraps', async () => {
+    const { fetch, calls } = upstream(items(5), { wrapPastEnd: true, total: 8 });
+    const result = await pageAll(fetch, { pageSize: 2, concurrency: 3 });
+    expect(result).toMatchObject({ complete: false, stop: 'repeated-page' });
+    expect(result.Resources).toEqual(items(5));
+    expect(calls.length).toBeLessThanOrEqual(6);
+  });
+
+  it('stops at an empty page inside the counted range', async () => {
+    const { fetch } = upstream(items(5), { total: 9 });
+    const result = await pageAll(fetch, { pageSize: 2, concurrency: 3 });
+    expect(result).toMatchObject({ complete: false, stop: 'empty-page', totalResults: 9 });
+    expect(result.Resources).toEqual(items(5));
+  });
+
+  it('stops at maxItems and maxPages', async () => {
+    const items10 = upstream(items(10));
+    expect(
+      await pageAll(items10.fetch, { pageSize: 4, maxItems: 5, concurrency: 4 }),
+    ).toMatchObject({ complete: false, stop: 'max-items', Resources: items(5) });
+    const paged = upstream(items(10));
+    const result = await pageAll(paged.fetch, { pageSize: 2, maxPages: 3, concurrency: 2 });
+    expect(result).toMatchObject({ complete: false, stop: 'max-pages', pages: 3 });
+    expect(paged.calls).toHaveLength(3);
+  });
+
+  it('collects every item once, in order, whatever the quirks, size hint and concurrency', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 0, max: 60 }),
+          pageSize: fc.integer({ min: 1, max: 12 }),
+          cap: fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
+          echoCount: fc.boolean(),
+          wrapPastEnd: fc.boolean(),
+          concurrency: fc.integer({ min: 2, max: 8 }),
+          hint: fc.option(fc.integer({ min: -10, max: 10 }), { nil: undefined }),
+        }),
+        async ({ n, pageSize, cap, echoCount, wrapPastEnd, concurrency, hint }) => {
+          const quirks = { echoCount, wrapPastEnd, ...(cap === undefined ? {} : { cap }) };
+          const { fetch, calls } = upstream(items(n), quirks);
+          const expectedTotal = hint === undefined ? undefined : Math.max(0, n + hint);
+          const result = await pageAll(fetch, { pageSize, concurrency, expectedTotal });
+          expect(result.Resources).toEqual(items(n));
+          expect(result.complete).toBe(true);
+          // Every position asked at most about twice (once in a wave, once to fill a gap).
+          const size = Math.min(pageSize, cap ?? pageSize);
+          const bound = 2 * Math.ceil(Math.max(n, expectedTotal ?? 0, 1) / size) + 2;
+          expect(calls.length).toBeLessThanOrEqual(bound);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
