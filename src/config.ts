@@ -91,6 +91,7 @@ const Env = z.object({
   UPSTREAM_MAX_RETRIES: integer('UPSTREAM_MAX_RETRIES', 0, 10),
   UPSTREAM_PAGE_SIZE: integer('UPSTREAM_PAGE_SIZE', 1, 1000),
   UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
+  REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_REQUEST_CONCURRENCY: integer('UPSTREAM_REQUEST_CONCURRENCY', 1, 1024),
   GRAPHIQL: bool('GRAPHIQL'),
   API_KEYS: emptyAsUnset(z.string().optional()),
@@ -183,6 +184,11 @@ export type Config = {
     /** Most upstream calls one GraphQL request has in flight at once (GETs, pages of a scan). */
     requestConcurrency: number;
   };
+  /**
+   * Deadline of one GraphQL request: every SCIM call it makes (pages and retries included) ends
+   * by then, and none starts after it.
+   */
+  requestTimeoutMs: number;
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
@@ -384,6 +390,7 @@ export function loadConfig(
       scanLimit: e.UPSTREAM_SCAN_LIMIT ?? 20_000,
       requestConcurrency: e.UPSTREAM_REQUEST_CONCURRENCY ?? 64,
     },
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
     upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,

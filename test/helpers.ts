@@ -87,6 +87,9 @@ export async function startStack(
   const scim = createScimClient({
     baseUrl: upstreamConfig.baseUrl,
     token: upstreamConfig.token,
+    connectTimeoutMs: config.scim.connectTimeoutMs,
+    requestTimeoutMs: config.scim.requestTimeoutMs,
+    maxConnections: config.scim.maxConnections,
     retry: { maxRetries: config.scim.maxRetries, minDelayMs: 1, maxDelayMs: 20 },
     ...options.client,
   });
