@@ -2,7 +2,7 @@ import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import type { CallOptions, ScimClient } from './scim/client.ts';
+import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
@@ -27,11 +27,17 @@ export type ContextDeps = {
   config: Config;
   upstream: UpstreamInfo;
   idempotency: IdempotencyStore;
+  /** Watches each SCIM attempt of a request (request id and trace headers, spans). */
+  observeUpstream?: (request: Request) => AttemptObserver;
 };
 
 export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
   const stats = new UpstreamStats();
-  const call: CallOptions = { signal: request.signal, onCall: stats.record };
+  const call: CallOptions = {
+    signal: request.signal,
+    onCall: stats.record,
+    observe: deps.observeUpstream?.(request),
+  };
   return {
     ...deps,
     loaders: createLoaders({

@@ -115,7 +115,13 @@ export function maskError(error: unknown, log: (error: unknown) => void = () => 
 
   if (original instanceof ScimError) {
     const { code, message, extra } = describeUpstream(original);
-    return new GraphQLError(message, { ...location, extensions: { code, ...extra } });
+    // The upstream's own detail stays on `originalError`, for the operator's (redacted) log; the
+    // caller sees only the message above, which never quotes it.
+    return new GraphQLError(message, {
+      ...location,
+      extensions: { code, ...extra },
+      originalError: original,
+    });
   }
   if (original instanceof ScanLimitError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: original.code } });
