@@ -78,6 +78,13 @@ const Env = z.object({
       })
       .optional(),
   ),
+  SCIM_UPSTREAM_KIND: emptyAsUnset(
+    z
+      .enum(['auto', 'keeper', 'scim'], {
+        error: 'SCIM_UPSTREAM_KIND must be auto, keeper or scim',
+      })
+      .optional(),
+  ),
   UPSTREAM_CONNECT_TIMEOUT_MS: integer('UPSTREAM_CONNECT_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_TIMEOUT_MS: integer('UPSTREAM_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_MAX_CONNECTIONS: integer('UPSTREAM_MAX_CONNECTIONS', 1, 1024),
@@ -157,6 +164,11 @@ export type Config = {
    */
   upstream: { baseUrl: string; token: string } | undefined;
   scim: {
+    /**
+     * Whether the upstream is Keeper (messages then say "Keeper") or another SCIM 2.0 server
+     * ("the SCIM upstream"). `auto`: Keeper for Keeper's hosts and the embedded emulator.
+     */
+    upstreamKind: 'auto' | 'keeper' | 'scim';
     rolePrefix: string;
     /** Whether the upstream accepts `or` in filters: `auto` probes it once at start-up. */
     orFilters: 'auto' | 'on' | 'off';
@@ -366,6 +378,7 @@ export function loadConfig(
     },
     upstream: baseUrl && token ? { baseUrl, token } : undefined,
     scim: {
+      upstreamKind: e.SCIM_UPSTREAM_KIND ?? 'auto',
       rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
