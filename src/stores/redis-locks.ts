@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { GroupBusyError } from './errors.ts';
-import type { RedisConnection } from './redis.ts';
+import { createWakeups, type RedisConnection } from './redis.ts';
 
 // Per-name write locks on Redis (one name per group), so that read-modify-write mutations on one
 // group run one at a time across all replicas.
@@ -82,40 +82,7 @@ export function createRedisLocks(
   const channel = redis.key(CHANNEL);
   const lockKey = (name: string) => redis.key('lock', name);
   const fenceKey = (name: string) => redis.key('lock-fence', name);
-  const waiters = new Map<string, Set<() => void>>();
-  let subscribed: Promise<unknown> | undefined;
-  const subscribe = () => {
-    subscribed ??= redis
-      .subscribe(CHANNEL, (name) => {
-        const set = waiters.get(name);
-        waiters.delete(name);
-        for (const wake of set ?? []) wake();
-      })
-      .catch(() => {
-        subscribed = undefined;
-      });
-  };
-  subscribe();
-
-  /** Resolves on a release of `name`, after `ms`, or when the signal aborts. */
-  const pause = (name: string, ms: number, signal: AbortSignal | undefined) =>
-    new Promise<void>((resolve) => {
-      subscribe();
-      let set = waiters.get(name);
-      if (!set) {
-        set = new Set();
-        waiters.set(name, set);
-      }
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, ms));
-      set.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+  const wakeups = createWakeups(redis, CHANNEL);
 
   const acquire: RedisLocks['acquire'] = async (name, opts = {}) => {
     const owner = randomUUID();
@@ -131,7 +98,7 @@ export function createRedisLocks(
       const left = (opts.deadline ?? Number.POSITIVE_INFINITY) - performance.now();
       if (left <= 0) throw new GroupBusyError('deadline');
       // The holder's lease left (n) bounds the wait if its release message never comes.
-      await pause(name, Math.min(pollMs, n > 0 ? n : pollMs, left), opts.signal);
+      await wakeups.wait(name, Math.min(pollMs, n > 0 ? n : pollMs, left), opts.signal);
     }
   };
 
