@@ -78,6 +78,11 @@ const Env = z.object({
       })
       .optional(),
   ),
+  KEEPER_ID_FORMAT: emptyAsUnset(
+    z
+      .enum(['keeper', 'relaxed'], { error: 'KEEPER_ID_FORMAT must be keeper or relaxed' })
+      .optional(),
+  ),
   UPSTREAM_CONNECT_TIMEOUT_MS: integer('UPSTREAM_CONNECT_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_TIMEOUT_MS: integer('UPSTREAM_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_MAX_CONNECTIONS: integer('UPSTREAM_MAX_CONNECTIONS', 1, 1024),
@@ -159,6 +164,11 @@ export type Config = {
     orFilters: 'auto' | 'on' | 'off';
     /** Whether Group resources carry `members`: `auto` looks at the first Groups answer. */
     groupMembers: 'auto' | 'include' | 'omit';
+    /**
+     * The shape of upstream ids the facade accepts from callers: `keeper` (user and role ids are
+     * digits, team UIDs base64url) or `relaxed` (any URL-safe id, e.g. UUIDs of an RFC server).
+     */
+    idFormat: 'keeper' | 'relaxed';
     connectTimeoutMs: number;
     requestTimeoutMs: number;
     maxConnections: number;
@@ -350,6 +360,7 @@ export function loadConfig(
       rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
+      idFormat: e.KEEPER_ID_FORMAT ?? 'keeper',
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
       requestTimeoutMs: e.UPSTREAM_TIMEOUT_MS ?? 15_000,
       maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,
