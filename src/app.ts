@@ -15,6 +15,7 @@ import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
+import type { Lifecycle } from './lifecycle.ts';
 import { schema } from './schema/index.ts';
 import type { ScimClient } from './scim/client.ts';
 import type { UpstreamInfo } from './upstream.ts';
@@ -38,6 +39,8 @@ export type AppDeps = {
   logError?: (error: unknown) => void;
   /** Yoga's own request logging. @default true */
   logging?: boolean;
+  /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
+  lifecycle?: Lifecycle;
 };
 
 /** One named condition of `/ready`. */
@@ -92,7 +95,7 @@ export function createApp(deps: AppDeps): App {
       config.server.corsOrigins.length > 0
         ? { origin: config.server.corsOrigins, methods: ['GET', 'POST'], credentials: false }
         : false,
-    maskedErrors: { maskError: (error) => maskError(error, logError) },
+    maskedErrors: { maskError: (error) => maskError(error, logError, deps.upstream.name) },
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
       auth.plugin,
@@ -115,10 +118,13 @@ export function createApp(deps: AppDeps): App {
       useReadinessCheck({
         endpoint: '/ready',
         check: () =>
-          readinessResponse([
-            { name: 'upstream', check: () => deps.upstream.isReachable() },
-            ...(deps.readiness ?? []),
-          ]),
+          // Shutting down: say so at once, without asking any dependency.
+          deps.lifecycle?.draining
+            ? Response.json({ ready: false, shuttingDown: true }, { status: 503 })
+            : readinessResponse([
+                { name: 'upstream', check: () => deps.upstream.isReachable() },
+                ...(deps.readiness ?? []),
+              ]),
       }),
     ],
   });

@@ -83,12 +83,20 @@ const Env = z.object({
       .enum(['keeper', 'relaxed'], { error: 'KEEPER_ID_FORMAT must be keeper or relaxed' })
       .optional(),
   ),
+  SCIM_UPSTREAM_KIND: emptyAsUnset(
+    z
+      .enum(['auto', 'keeper', 'scim'], {
+        error: 'SCIM_UPSTREAM_KIND must be auto, keeper or scim',
+      })
+      .optional(),
+  ),
   UPSTREAM_CONNECT_TIMEOUT_MS: integer('UPSTREAM_CONNECT_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_TIMEOUT_MS: integer('UPSTREAM_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_MAX_CONNECTIONS: integer('UPSTREAM_MAX_CONNECTIONS', 1, 1024),
   UPSTREAM_MAX_RETRIES: integer('UPSTREAM_MAX_RETRIES', 0, 10),
   UPSTREAM_PAGE_SIZE: integer('UPSTREAM_PAGE_SIZE', 1, 1000),
   UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
+  REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_REQUEST_CONCURRENCY: integer('UPSTREAM_REQUEST_CONCURRENCY', 1, 1024),
   GRAPHIQL: bool('GRAPHIQL'),
   API_KEYS: emptyAsUnset(z.string().optional()),
@@ -132,6 +140,8 @@ const Env = z.object({
   REDIS_COMMAND_TIMEOUT_MS: integer('REDIS_COMMAND_TIMEOUT_MS', 1, 60_000),
   REDIS_TLS_CA_FILE: emptyAsUnset(z.string().optional()),
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
+  // Process, logs, metrics and traces.
+  SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 600_000),
 });
 
 export type Config = {
@@ -159,6 +169,11 @@ export type Config = {
    */
   upstream: { baseUrl: string; token: string } | undefined;
   scim: {
+    /**
+     * Whether the upstream is Keeper (messages then say "Keeper") or another SCIM 2.0 server
+     * ("the SCIM upstream"). `auto`: Keeper for Keeper's hosts and the embedded emulator.
+     */
+    upstreamKind: 'auto' | 'keeper' | 'scim';
     rolePrefix: string;
     /** Whether the upstream accepts `or` in filters: `auto` probes it once at start-up. */
     orFilters: 'auto' | 'on' | 'off';
@@ -179,6 +194,11 @@ export type Config = {
     /** Most upstream calls one GraphQL request has in flight at once (GETs, pages of a scan). */
     requestConcurrency: number;
   };
+  /**
+   * Deadline of one GraphQL request: every SCIM call it makes (pages and retries included) ends
+   * by then, and none starts after it.
+   */
+  requestTimeoutMs: number;
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
@@ -190,6 +210,11 @@ export type Config = {
    */
   redis: RedisConfig | undefined;
   emulatorPort: number;
+  /** How the process runs: shutdown, logs, metrics, traces. */
+  process: {
+    /** How long in-flight requests may take to finish after SIGTERM; longer than an upstream call. */
+    shutdownGraceMs: number;
+  };
 };
 
 export type RedisConfig = {
@@ -319,6 +344,12 @@ export function loadConfig(
       problems.push(`CORS_ORIGINS: ${origin} is not an origin such as https://portal.example.com`);
     }
   }
+  const upstreamTimeoutMs = e.UPSTREAM_TIMEOUT_MS ?? 15_000;
+  if (e.SHUTDOWN_GRACE_MS !== undefined && e.SHUTDOWN_GRACE_MS <= upstreamTimeoutMs) {
+    problems.push(
+      `SHUTDOWN_GRACE_MS (${e.SHUTDOWN_GRACE_MS}) must be longer than UPSTREAM_TIMEOUT_MS (${upstreamTimeoutMs}): a shorter grace cuts callers off while their writes may still land`,
+    );
+  }
   let tlsCa: string | undefined;
   if (e.REDIS_TLS_CA_FILE) {
     if (!e.REDIS_URL?.startsWith('rediss://')) {
@@ -357,18 +388,20 @@ export function loadConfig(
     },
     upstream: baseUrl && token ? { baseUrl, token } : undefined,
     scim: {
+      upstreamKind: e.SCIM_UPSTREAM_KIND ?? 'auto',
       rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
       idFormat: e.KEEPER_ID_FORMAT ?? 'keeper',
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
-      requestTimeoutMs: e.UPSTREAM_TIMEOUT_MS ?? 15_000,
+      requestTimeoutMs: upstreamTimeoutMs,
       maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,
       maxRetries: e.UPSTREAM_MAX_RETRIES ?? 2,
       pageSize: e.UPSTREAM_PAGE_SIZE ?? 500,
       scanLimit: e.UPSTREAM_SCAN_LIMIT ?? 20_000,
       requestConcurrency: e.UPSTREAM_REQUEST_CONCURRENCY ?? 64,
     },
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
     upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,
@@ -382,6 +415,9 @@ export function loadConfig(
         }
       : undefined,
     emulatorPort: e.EMULATOR_PORT ?? 0,
+    process: {
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? upstreamTimeoutMs + 5_000,
+    },
   } as const;
 }
 

@@ -1,4 +1,4 @@
-import type { Config } from './config.ts';
+import { type Config, KEEPER_REGIONS } from './config.ts';
 import type { ScimClient } from './scim/client.ts';
 import { ScimInvalidRequestError } from './scim/errors.ts';
 import { orEq } from './scim/filter.ts';
@@ -12,15 +12,29 @@ export type Capabilities = {
   orFilters: boolean;
   /** Whether Group resources carry `members`; `unknown` until a Groups answer shows it. */
   groupMembers: 'include' | 'omit' | 'unknown';
-  /** How the two above were decided, for the `upstream` query field. */
+  /**
+   * Whether `groups` in a `POST /Users` body makes the memberships: Keeper applies it, RFC 7643
+   * makes User.groups read-only so other servers ignore it. Learned from the first create that
+   * asks for groups; `ignored` sends memberships as `PATCH /Groups/{id}` instead.
+   */
+  userGroupsOnCreate: 'applied' | 'ignored' | 'unknown';
+  /** What `DELETE /Users/{id}` does: Keeper locks the user, RFC 7644 §3.6 deletes it. */
+  userDelete: 'locks' | 'deletes' | 'unknown';
+  /** How the ones above were decided, for the `upstream` query field. */
   source: {
     orFilters: 'config' | 'probe' | 'default';
     groupMembers: 'config' | 'observed' | 'default';
   };
 };
 
+export type UpstreamKind = 'keeper' | 'scim';
+
 export type UpstreamInfo = {
   baseUrl: string;
+  /** Keeper, or another SCIM 2.0 server. */
+  kind: UpstreamKind;
+  /** How messages name the upstream: `Keeper`, or `the SCIM upstream`. */
+  name: string;
   nodeId: string | undefined;
   emulated: boolean;
   rolePrefix: string;
@@ -31,15 +45,40 @@ export type UpstreamInfo = {
   ensureProbed(signal?: AbortSignal): Promise<void>;
   /**
    * Whether the upstream answers with this token (`GET /Users?count=1`), for `/ready`. A success
-   * is remembered for 10 s so that frequent probes cost at most one SCIM call that often.
+   * is remembered for 10 s and a failure for 3 s, and concurrent probes share one SCIM call, so
+   * frequent probes (during an outage too) cost at most one call that often.
    */
   isReachable(): Promise<boolean>;
   /** Record what an answer showed (user count, whether groups carry members). */
   observeUserCount(total: number): void;
   observeGroupMembers(present: boolean): void;
+  /** Record what a create with groups, or a user delete, showed. */
+  observeUserGroupsOnCreate(applied: boolean): void;
+  observeUserDelete(outcome: 'locks' | 'deletes'): void;
 };
 
+/** Keeper's own hosts (a region's domain or a subdomain of it). */
+export function isKeeperHost(baseUrl: string): boolean {
+  let host: string;
+  try {
+    host = new URL(baseUrl).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return Object.values(KEEPER_REGIONS).some((d) => host === d || host.endsWith(`.${d}`));
+}
+
+export function upstreamKind(
+  setting: Config['scim']['upstreamKind'],
+  baseUrl: string,
+  emulated: boolean,
+): UpstreamKind {
+  if (setting !== 'auto') return setting;
+  return emulated || isKeeperHost(baseUrl) ? 'keeper' : 'scim';
+}
+
 const READY_CACHE_MS = 10_000;
+const NOT_READY_CACHE_MS = 3_000;
 
 export function createUpstreamInfo(options: {
   scim: ScimClient;
@@ -51,16 +90,22 @@ export function createUpstreamInfo(options: {
   const capabilities: Capabilities = {
     orFilters: config.orFilters === 'on',
     groupMembers: config.groupMembers === 'auto' ? 'unknown' : config.groupMembers,
+    userGroupsOnCreate: 'unknown',
+    userDelete: 'unknown',
     source: {
       orFilters: config.orFilters === 'auto' ? 'default' : 'config',
       groupMembers: config.groupMembers === 'auto' ? 'default' : 'config',
     },
   };
   let probe: Promise<void> | undefined;
-  let reachableAt = Number.NEGATIVE_INFINITY;
+  let readiness: { ok: boolean; at: number } = { ok: false, at: Number.NEGATIVE_INFINITY };
+  let readinessCheck: Promise<boolean> | undefined;
 
+  const kind = upstreamKind(config.upstreamKind, options.baseUrl, options.emulated);
   const info: UpstreamInfo = {
     baseUrl: options.baseUrl,
+    kind,
+    name: kind === 'keeper' ? 'Keeper' : 'the SCIM upstream',
     nodeId: /\/scim\/v2\/([^/]+)\/?$/.exec(options.baseUrl)?.[1],
     emulated: options.emulated,
     rolePrefix: config.rolePrefix,
@@ -74,15 +119,23 @@ export function createUpstreamInfo(options: {
       return probe;
     },
     async isReachable() {
-      if (Date.now() - reachableAt < READY_CACHE_MS) return true;
-      try {
-        const page = await scim.users.list({ startIndex: 1, count: 1 });
-        info.observeUserCount(page.totalResults);
-        reachableAt = Date.now();
-        return true;
-      } catch {
-        return false;
-      }
+      const age = Date.now() - readiness.at;
+      if (age < (readiness.ok ? READY_CACHE_MS : NOT_READY_CACHE_MS)) return readiness.ok;
+      readinessCheck ??= scim.users
+        .list({ startIndex: 1, count: 1 })
+        .then(
+          (page) => {
+            info.observeUserCount(page.totalResults);
+            return true;
+          },
+          () => false,
+        )
+        .then((ok) => {
+          readiness = { ok, at: Date.now() };
+          readinessCheck = undefined;
+          return ok;
+        });
+      return readinessCheck;
     },
     observeUserCount(total) {
       info.userCountHint = total;
@@ -91,6 +144,12 @@ export function createUpstreamInfo(options: {
       if (config.groupMembers !== 'auto') return;
       capabilities.groupMembers = present ? 'include' : 'omit';
       capabilities.source.groupMembers = 'observed';
+    },
+    observeUserGroupsOnCreate(applied) {
+      capabilities.userGroupsOnCreate = applied ? 'applied' : 'ignored';
+    },
+    observeUserDelete(outcome) {
+      capabilities.userDelete = outcome;
     },
   };
 
