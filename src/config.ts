@@ -80,7 +80,9 @@ const Env = z.object({
   ),
   KEEPER_ID_FORMAT: emptyAsUnset(
     z
-      .enum(['keeper', 'relaxed'], { error: 'KEEPER_ID_FORMAT must be keeper or relaxed' })
+      .enum(['auto', 'keeper', 'relaxed'], {
+        error: 'KEEPER_ID_FORMAT must be auto, keeper or relaxed',
+      })
       .optional(),
   ),
   SCIM_UPSTREAM_KIND: emptyAsUnset(
@@ -181,9 +183,10 @@ export type Config = {
     groupMembers: 'auto' | 'include' | 'omit';
     /**
      * The shape of upstream ids the facade accepts from callers: `keeper` (user and role ids are
-     * digits, team UIDs base64url) or `relaxed` (any URL-safe id, e.g. UUIDs of an RFC server).
+     * digits, team UIDs base64url), `relaxed` (any URL-safe id, e.g. UUIDs of an RFC server), or
+     * `auto`: `keeper` when the upstream is Keeper (SCIM_UPSTREAM_KIND), else `relaxed`.
      */
-    idFormat: 'keeper' | 'relaxed';
+    idFormat: 'auto' | 'keeper' | 'relaxed';
     connectTimeoutMs: number;
     requestTimeoutMs: number;
     maxConnections: number;
@@ -392,7 +395,7 @@ export function loadConfig(
       rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
-      idFormat: e.KEEPER_ID_FORMAT ?? 'keeper',
+      idFormat: e.KEEPER_ID_FORMAT ?? 'auto',
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
       requestTimeoutMs: upstreamTimeoutMs,
       maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,

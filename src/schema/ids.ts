@@ -1,14 +1,14 @@
 import { PothosValidationError } from '@pothos/core';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import type { Config } from '../config.ts';
 import type { Context } from '../context.ts';
 import { badInput } from './connection.ts';
 import type { NodeTypename } from './errors.ts';
 
 // Ids a caller gives end up in upstream URL paths ({base}/Users/{id}), so they are checked by
 // shape before any upstream call: on Keeper, user and role ids are digits (enterprise ids) and
-// team ids are base64url UIDs. `relaxed` (KEEPER_ID_FORMAT) admits other SCIM servers' ids such as
-// UUIDs: any URL-unreserved characters, never a dot segment. Either way nothing like `..`, `a/b`,
+// team ids are base64url UIDs. `relaxed` (KEEPER_ID_FORMAT, and the default for an upstream that
+// is not Keeper) admits other SCIM servers' ids such as UUIDs: any URL-unreserved characters,
+// never a dot segment. Either way nothing like `..`, `a/b`,
 // `%2F` or an empty id reaches a path.
 
 const NODE_TYPES: readonly NodeTypename[] = ['User', 'Team', 'Role'];
@@ -25,12 +25,19 @@ const RELAXED = {
 
 /** What is wrong with `id` as an upstream id of `typename`, or undefined when it is fine. */
 export function keeperIdProblem(
-  format: Config['scim']['idFormat'],
+  format: 'keeper' | 'relaxed',
   typename: NodeTypename,
   id: string,
 ): string | undefined {
   const shape = format === 'relaxed' ? RELAXED : KEEPER_SHAPES[typename];
   return shape.pattern.test(id) ? undefined : `is not ${shape.words}`;
+}
+
+/** The id format in force: KEEPER_ID_FORMAT, or by the kind of upstream when `auto`. */
+function idFormat(ctx: Context): 'keeper' | 'relaxed' {
+  const { idFormat } = ctx.config.scim;
+  if (idFormat !== 'auto') return idFormat;
+  return ctx.upstream.kind === 'keeper' ? 'keeper' : 'relaxed';
 }
 
 /** Throws BAD_USER_INPUT naming `argument` unless `id` has the shape of a `typename` id. */
@@ -40,7 +47,7 @@ export function checkKeeperId(
   id: string,
   argument: string,
 ): void {
-  const problem = keeperIdProblem(ctx.config.scim.idFormat, typename, id);
+  const problem = keeperIdProblem(idFormat(ctx), typename, id);
   if (problem) throw badInput(`\`${argument}\` ${problem}`, argument);
 }
 
@@ -60,7 +67,7 @@ export function decodeNodeId(globalID: string, ctx: Context): { typename: string
   if (!NODE_TYPES.includes(typename)) {
     throw new PothosValidationError('Invalid global id: it is not one this service issued.');
   }
-  const problem = keeperIdProblem(ctx.config.scim.idFormat, typename, decoded.id);
+  const problem = keeperIdProblem(idFormat(ctx), typename, decoded.id);
   if (problem) {
     throw new PothosValidationError(`Invalid global id: the ${typename} id in it ${problem}.`);
   }

@@ -165,10 +165,14 @@ describe('bounded input', () => {
   });
 });
 
-describe('KEEPER_ID_FORMAT=relaxed (an RFC upstream with UUID ids)', () => {
+describe.each<Record<string, string>>([
+  { KEEPER_ID_FORMAT: 'relaxed' },
+  // `auto` (the default) is relaxed for an upstream that is not Keeper.
+  { SCIM_UPSTREAM_KIND: 'scim' },
+])('relaxed ids for an RFC upstream with UUID ids (%o)', (env) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { KEEPER_ID_FORMAT: 'relaxed' } });
+    stack = await startStack({ env });
   });
   afterAll(() => stack.close());
 
