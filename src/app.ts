@@ -9,6 +9,7 @@ import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import { schema } from './schema/index.ts';
+import { documentSelects } from './schema/selection.ts';
 import type { ScimClient } from './scim/client.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
@@ -94,10 +95,26 @@ export function createApp(deps: AppDeps): App {
         blockFieldSuggestion: { enabled: config.server.production },
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats),
+      useReadsBySelection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
       useReadinessCheck({ endpoint: '/ready', check: () => deps.upstream.isReachable() }),
     ],
   });
+}
+
+/**
+ * Tells the request's loaders, before any resolver runs, whether the operation selects a field
+ * that needs memberships (`Team.members`, `Role.members`): then the one Groups read carries
+ * members; otherwise it leaves them out.
+ */
+function useReadsBySelection(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      if (documentSelects(args.document, 'members')) {
+        (args.contextValue as Context).loaders.expectMembership();
+      }
+    },
+  };
 }
 
 /**
