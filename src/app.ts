@@ -22,11 +22,20 @@ export type AppDeps = {
    * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
    */
   idempotency?: IdempotencyStore;
+  /**
+   * More conditions of `/ready` besides the upstream (e.g. the shared state store); each one
+   * that fails turns it to 503, and the body names them all.
+   * @default none
+   */
+  readiness?: ReadinessCheck[];
   /** Where unexpected (masked) errors are reported. @default console.error */
   logError?: (error: unknown) => void;
   /** Yoga's own request logging. @default true */
   logging?: boolean;
 };
+
+/** One named condition of `/ready`. */
+export type ReadinessCheck = { name: string; check: () => Promise<boolean> };
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
 
@@ -97,7 +106,14 @@ export function createApp(deps: AppDeps): App {
       useUpstreamStats(config.alwaysReportUpstreamStats),
       useReadsBySelection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
-      useReadinessCheck({ endpoint: '/ready', check: () => deps.upstream.isReachable() }),
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: () =>
+          readinessResponse([
+            { name: 'upstream', check: () => deps.upstream.isReachable() },
+            ...(deps.readiness ?? []),
+          ]),
+      }),
     ],
   });
 }
@@ -115,6 +131,21 @@ function useReadsBySelection(): Plugin<Context> {
       }
     },
   };
+}
+
+/**
+ * Runs every check at once: 200 when all pass, else 503, with `{ "ready": …, "checks": { name:
+ * true|false } }` so an operator sees which dependency is missing. A check that throws fails.
+ */
+async function readinessResponse(checks: ReadinessCheck[]): Promise<Response> {
+  const results = await Promise.all(
+    checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
+  );
+  const ready = results.every(([, ok]) => ok);
+  return Response.json(
+    { ready, checks: Object.fromEntries(results) },
+    { status: ready ? 200 : 503 },
+  );
 }
 
 /**

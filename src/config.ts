@@ -91,6 +91,31 @@ const Env = z.object({
   API_KEYS_FILE: emptyAsUnset(z.string().optional()),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   IDEMPOTENCY_TTL_SECONDS: integer('IDEMPOTENCY_TTL_SECONDS', 1, 7 * 24 * 3600),
+  UPSTREAM_RATE_LIMIT: emptyAsUnset(
+    z.coerce
+      .number({ error: 'UPSTREAM_RATE_LIMIT must be a number of calls per second' })
+      .positive('UPSTREAM_RATE_LIMIT must be above 0 (unset it for no limit)')
+      .max(10_000, 'UPSTREAM_RATE_LIMIT must be at most 10000')
+      .optional(),
+  ),
+  REDIS_URL: emptyAsUnset(
+    z
+      .string()
+      .refine(
+        (u) => /^(rediss?:\/\/[^\s]+|unix:\/\/\/[^\s]+)$/.test(u) && isUrl(u),
+        'REDIS_URL must be redis://[user:password@]host:port[/db], rediss://… (TLS) or unix:///path/to/redis.sock',
+      )
+      .optional(),
+  ),
+  REDIS_KEY_PREFIX: emptyAsUnset(
+    z
+      .string()
+      .regex(/^[\x21-\x7e]{1,64}$/, 'REDIS_KEY_PREFIX must be 1 to 64 printable characters')
+      .optional(),
+  ),
+  REDIS_CONNECT_TIMEOUT_MS: integer('REDIS_CONNECT_TIMEOUT_MS', 1, 60_000),
+  REDIS_COMMAND_TIMEOUT_MS: integer('REDIS_COMMAND_TIMEOUT_MS', 1, 60_000),
+  REDIS_TLS_CA_FILE: emptyAsUnset(z.string().optional()),
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
 });
 
@@ -130,8 +155,42 @@ export type Config = {
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
+  /** Calls per second to the upstream, for all replicas together; `undefined` = no limit. */
+  upstreamRateLimit: number | undefined;
+  /**
+   * Where replicas share state (idempotency keys, group locks, the upstream budget); `undefined`
+   * keeps it in this process's memory.
+   */
+  redis: RedisConfig | undefined;
   emulatorPort: number;
 };
+
+export type RedisConfig = {
+  /** redis://, rediss:// (TLS) or unix:///path; may hold a password, so never log it whole. */
+  url: string;
+  /** Put in front of every key and channel, so that deployments can share one Redis. */
+  keyPrefix: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  /** PEM of the CA to trust for rediss:// (else the system's CAs). */
+  tlsCa: string | undefined;
+};
+
+/** Where REDIS_URL points, without user or password, for logs and /ready. */
+export function describeRedisUrl(url: string): string {
+  if (url.startsWith('unix://')) return url;
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
+
+function isUrl(value: string): boolean {
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -233,6 +292,27 @@ export function loadConfig(
       problems.push(`CORS_ORIGINS: ${origin} is not an origin such as https://portal.example.com`);
     }
   }
+  let tlsCa: string | undefined;
+  if (e.REDIS_TLS_CA_FILE) {
+    if (!e.REDIS_URL?.startsWith('rediss://')) {
+      problems.push('REDIS_TLS_CA_FILE is set but REDIS_URL is not a rediss:// (TLS) URL');
+    }
+    try {
+      tlsCa = readFile(e.REDIS_TLS_CA_FILE);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'unreadable';
+      problems.push(`REDIS_TLS_CA_FILE (${e.REDIS_TLS_CA_FILE}) cannot be read: ${code}`);
+    }
+  }
+  if (!e.REDIS_URL) {
+    for (const name of [
+      'REDIS_KEY_PREFIX',
+      'REDIS_CONNECT_TIMEOUT_MS',
+      'REDIS_COMMAND_TIMEOUT_MS',
+    ] as const) {
+      if (e[name] !== undefined) problems.push(`${name} is set but REDIS_URL is not`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const production = e.NODE_ENV === 'production';
@@ -260,6 +340,16 @@ export function loadConfig(
     },
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
+    upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,
+    redis: e.REDIS_URL
+      ? {
+          url: e.REDIS_URL,
+          keyPrefix: e.REDIS_KEY_PREFIX ?? 'keeper-scim-graphql:',
+          connectTimeoutMs: e.REDIS_CONNECT_TIMEOUT_MS ?? 5_000,
+          commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS ?? 2_000,
+          tlsCa,
+        }
+      : undefined,
     emulatorPort: e.EMULATOR_PORT ?? 0,
   } as const;
 }

@@ -4,6 +4,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createScimClient } from './scim/client.ts';
+import { createSharedState } from './stores/index.ts';
 import { createUpstreamInfo } from './upstream.ts';
 
 // The command (`npm start`): load the configuration, start the embedded emulator when no Keeper
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
     log('Set KEEPER_SCIM_URL and KEEPER_SCIM_TOKEN to serve a real Keeper node.');
   }
 
+  // Idempotency keys, group locks and the upstream budget: in memory, or on Redis for replicas.
+  const shared = createSharedState(config, { log });
+  if (shared.kind === 'redis') log(`shared state on Redis at ${shared.health()?.target}`);
+
   const scim = createScimClient({
     baseUrl: upstream.baseUrl,
     token: upstream.token,
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.scim.requestTimeoutMs,
     maxConnections: config.scim.maxConnections,
     retry: { maxRetries: config.scim.maxRetries },
+    budget: shared.budget,
   });
   const info = createUpstreamInfo({
     scim,
@@ -62,7 +68,13 @@ async function main(): Promise<void> {
     (error: unknown) => log(`upstream probe failed (${(error as Error).message}); serving anyway`),
   );
 
-  const app = createApp({ config, scim, upstream: info });
+  const app = createApp({
+    config,
+    scim,
+    upstream: info,
+    idempotency: shared.idempotency,
+    readiness: shared.readiness,
+  });
   const server = createServer(app);
   await new Promise<void>((resolve) =>
     server.listen(config.server.port, config.server.host, resolve),
@@ -93,6 +105,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await scim.close();
+    await shared.close();
     await emulator?.close();
     process.exit(0);
   };

@@ -17,6 +17,8 @@ export type LogEntry = {
   appliedStatus?: number;
   /** Wall time from arrival to answer or reset; 0 for hangs (they never end). */
   durationMs: number;
+  /** When the request arrived, in epoch milliseconds (sub-millisecond precision). */
+  receivedAt: number;
 };
 
 export class RequestLog {

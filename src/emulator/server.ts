@@ -127,6 +127,7 @@ async function handle(
       ...(extra.fault === undefined ? {} : { fault: extra.fault }),
       ...(extra.appliedStatus === undefined ? {} : { appliedStatus: extra.appliedStatus }),
       durationMs: extra.outcome === 'hang' ? 0 : performance.now() - started,
+      receivedAt: performance.timeOrigin + started,
     });
   };
   const answer = (a: Answer) => {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Dispatcher, Pool } from 'undici';
 import type { z } from 'zod';
+import type { UpstreamBudget } from './budget.ts';
 import {
   errorFromResponse,
   errorFromTransport,
@@ -131,6 +132,12 @@ export type ScimClientOptions = {
   /** Called for every HTTP attempt. Exceptions it throws are ignored. */
   onCall?: (call: UpstreamCall) => void;
   /**
+   * Asked before every HTTP attempt (retries included) and told of every 429 with Retry-After:
+   * a rate for the upstream and pauses shared by every caller (budget.ts).
+   * @default none: attempts start at once
+   */
+  budget?: UpstreamBudget;
+  /**
    * User-Agent header.
    * @default 'keeper-scim-graphql'
    */
@@ -224,6 +231,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
   const bodyTimeout = options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const budget = options.budget;
   const ownsDispatcher = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
     options.dispatcher ??
@@ -326,17 +334,52 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     return { status, headers, body: parsed.json };
   }
 
+  /**
+   * Waits for the budget's slot before an attempt. A slot beyond the deadline fails the call at
+   * once as rate limited (nothing is sent); an abort while waiting ends it like any other wait.
+   */
+  async function awaitBudget(
+    spec: RequestSpec,
+    signal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+    deadlineAt: number,
+  ): Promise<void> {
+    if (!budget) return;
+    const decision = await budget
+      .reserve(Math.max(0, deadlineAt - performance.now()))
+      .catch(() => ({ waitMs: 0 }));
+    const info = { method: spec.method, path: spec.path };
+    if ('refusedForMs' in decision) {
+      throw new ScimRateLimitedError(
+        `SCIM request ${spec.method} ${spec.route} not sent: the upstream budget has no slot before its deadline`,
+        { ...info, status: 0, retryAfterSeconds: Math.ceil(decision.refusedForMs / 1000) },
+      );
+    }
+    if (decision.waitMs <= 0) return;
+    try {
+      await retry.sleep(decision.waitMs, signal);
+    } catch (cause) {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      throw errorFromTransport(info, cause, 'timeout');
+    }
+  }
+
   /** The retry loop around `attempt`; the decisions are retry.ts's pure functions. */
   async function send(spec: RequestSpec, opts: CallOptions | undefined): Promise<Answer> {
     const callerSignal = opts?.signal;
     callerSignal?.throwIfAborted();
+    const deadlineAt = performance.now() + requestTimeoutMs;
     const deadline = AbortSignal.timeout(requestTimeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
     for (let n = 1; ; n++) {
+      await awaitBudget(spec, signal, callerSignal, deadlineAt);
       try {
         return await attempt(spec, signal, callerSignal, n, opts);
       } catch (error) {
         if (!isScimError(error)) throw error;
+        if (error instanceof ScimRateLimitedError && error.retryAfterSeconds !== undefined) {
+          await budget?.onRateLimited(error.retryAfterSeconds * 1000).catch(() => {});
+        }
         const retryable = shouldRetry(error, n, spec.method, {
           maxRetries: retry.maxRetries,
           maxDelayMs: retry.maxDelayMs,

@@ -1,0 +1,49 @@
+import type { Config } from '../config.ts';
+import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.ts';
+import type { UpstreamBudget } from '../scim/budget.ts';
+import { createMemoryBudget, createRedisBudget } from './budget.ts';
+import { createRedisConnection, type RedisConnection, type RedisHealth } from './redis.ts';
+
+// Everything replicas must agree on, chosen in one place by REDIS_URL: without it each piece
+// lives in this process's memory (one replica), with it on Redis (any number of replicas).
+
+export type SharedState = {
+  kind: 'memory' | 'redis';
+  /** Rate and 429 pauses of upstream calls; give it to the SCIM client. */
+  budget: UpstreamBudget;
+  idempotency: IdempotencyStore;
+  /** For `/ready` (AppDeps.readiness); empty in memory. */
+  readiness: { name: string; check: () => Promise<boolean> }[];
+  /** The Redis connection's state, for logs and `/ready`; undefined in memory. */
+  health(): RedisHealth | undefined;
+  close(): Promise<void>;
+};
+
+export type SharedStateOptions = {
+  /** Told when Redis is lost and back, never with credentials. */
+  log?: (message: string) => void;
+};
+
+export function createSharedState(config: Config, options: SharedStateOptions = {}): SharedState {
+  const budgetOptions = { ratePerSecond: config.upstreamRateLimit };
+  const ttlMs = config.idempotencyTtlSeconds * 1000;
+  if (!config.redis) {
+    return {
+      kind: 'memory',
+      budget: createMemoryBudget(budgetOptions),
+      idempotency: createMemoryIdempotencyStore({ ttlMs }),
+      readiness: [],
+      health: () => undefined,
+      close: async () => {},
+    };
+  }
+  const redis: RedisConnection = createRedisConnection(config.redis, { log: options.log });
+  return {
+    kind: 'redis',
+    budget: createRedisBudget(redis, budgetOptions),
+    idempotency: createMemoryIdempotencyStore({ ttlMs }),
+    readiness: [{ name: 'redis', check: () => redis.isReady() }],
+    health: () => redis.health(),
+    close: () => redis.close(),
+  };
+}
