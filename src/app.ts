@@ -1,6 +1,13 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import {
+  type ASTVisitor,
+  GraphQLError,
+  getNamedType,
+  isIntrospectionType,
+  type ValidationContext,
+} from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
@@ -8,6 +15,7 @@ import { type Context, createContext } from './context.ts';
 import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
+import type { Lifecycle } from './lifecycle.ts';
 import { schema } from './schema/index.ts';
 import { documentSelects } from './schema/selection.ts';
 import type { ScimClient } from './scim/client.ts';
@@ -32,6 +40,8 @@ export type AppDeps = {
   logError?: (error: unknown) => void;
   /** Yoga's own request logging. @default true */
   logging?: boolean;
+  /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
+  lifecycle?: Lifecycle;
 };
 
 /** One named condition of `/ready`. */
@@ -103,16 +113,20 @@ export function createApp(deps: AppDeps): App {
         maxTokens: { n: 5_000 },
         blockFieldSuggestion: { enabled: config.server.production },
       }),
-      useUpstreamStats(config.alwaysReportUpstreamStats),
+      useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
       useReadsBySelection(),
+      !config.server.introspection && useNoIntrospection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
       useReadinessCheck({
         endpoint: '/ready',
         check: () =>
-          readinessResponse([
-            { name: 'upstream', check: () => deps.upstream.isReachable() },
-            ...(deps.readiness ?? []),
-          ]),
+          // Shutting down: say so at once, without asking any dependency.
+          deps.lifecycle?.draining
+            ? Response.json({ ready: false, shuttingDown: true }, { status: 503 })
+            : readinessResponse([
+                { name: 'upstream', check: () => deps.upstream.isReachable() },
+                ...(deps.readiness ?? []),
+              ]),
       }),
     ],
   });
@@ -149,14 +163,44 @@ async function readinessResponse(checks: ReadinessCheck[]): Promise<Response> {
 }
 
 /**
- * Adds `extensions.upstream` (calls by method and route, retries, time, and the strategy of each
- * user lookup batch) to a result when the
- * request sends `x-upstream-stats: 1`, or always when configured (development default).
+ * Refuses `__schema` and `__type` (GRAPHQL_INTROSPECTION off): graphql-js's
+ * NoSchemaIntrospectionCustomRule, with a stable `extensions.code`.
  */
-function useUpstreamStats(always: boolean): Plugin<Context> {
+function useNoIntrospection(): Plugin {
+  const rule = (context: ValidationContext): ASTVisitor => ({
+    Field(node) {
+      const type = getNamedType(context.getType());
+      if (type && isIntrospectionType(type)) {
+        context.reportError(
+          new GraphQLError(
+            `Introspection is turned off on this service; "${node.name.value}" cannot be queried.`,
+            { nodes: node, extensions: { code: 'INTROSPECTION_DISABLED' } },
+          ),
+        );
+      }
+    },
+  });
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(rule);
+    },
+  };
+}
+
+/**
+ * Adds `extensions.upstream` (calls by method and route, retries, time, and the strategy of each
+ * user lookup batch) to a result when the request sends `x-upstream-stats: 1`, or always when
+ * configured (development default), for the callers UPSTREAM_STATS_FOR allows: they show the
+ * shape of the node and how long its calls take.
+ */
+function useUpstreamStats(
+  always: boolean,
+  shownTo: Config['server']['upstreamStatsFor'],
+): Plugin<Context> {
   return {
     onExecute({ args }) {
       const ctx = args.contextValue as Context;
+      if (shownTo === 'nobody' || (shownTo === 'keyed' && ctx.caller.kind !== 'key')) return;
       const asked = ctx.request.headers.get(UPSTREAM_STATS_HEADER);
       if (!always && asked !== '1' && asked !== 'true') return;
       return {

@@ -90,6 +90,16 @@ const Env = z.object({
   CORS_ORIGINS: emptyAsUnset(z.string().optional()),
   API_KEYS_FILE: emptyAsUnset(z.string().optional()),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
+  UPSTREAM_STATS_FOR: emptyAsUnset(
+    z
+      .enum(['everyone', 'keyed', 'nobody'], {
+        error: 'UPSTREAM_STATS_FOR must be everyone, keyed or nobody',
+      })
+      .optional(),
+  ),
+  GRAPHQL_INTROSPECTION: bool('GRAPHQL_INTROSPECTION'),
+  DEMO: bool('DEMO'),
+  KEEPER_ALLOW_INSECURE_HTTP: bool('KEEPER_ALLOW_INSECURE_HTTP'),
   IDEMPOTENCY_TTL_SECONDS: integer('IDEMPOTENCY_TTL_SECONDS', 1, 7 * 24 * 3600),
   UPSTREAM_RATE_LIMIT: emptyAsUnset(
     z.coerce
@@ -117,6 +127,8 @@ const Env = z.object({
   REDIS_COMMAND_TIMEOUT_MS: integer('REDIS_COMMAND_TIMEOUT_MS', 1, 60_000),
   REDIS_TLS_CA_FILE: emptyAsUnset(z.string().optional()),
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
+  // Process, logs, metrics and traces.
+  SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 600_000),
 });
 
 export type Config = {
@@ -130,10 +142,17 @@ export type Config = {
     apiKeys: string[];
     /** Browser origins allowed to call cross-origin (CORS); empty = same origin only. */
     corsOrigins: string[];
+    /** Whether `__schema`/`__type` are answered (off in production unless asked for). */
+    introspection: boolean;
+    /**
+     * Who may see `extensions.upstream` (with the header, or always): `keyed` = callers that
+     * presented an API key.
+     */
+    upstreamStatsFor: 'everyone' | 'keyed' | 'nobody';
   };
   /**
-   * The SCIM upstream. `undefined` means none is configured: `main.ts` then starts the embedded
-   * emulator with demo data.
+   * The SCIM upstream. `undefined` means none is configured and demo data is allowed (DEMO, on by
+   * default outside production): `main.ts` then starts the embedded emulator.
    */
   upstream: { baseUrl: string; token: string } | undefined;
   scim: {
@@ -163,6 +182,11 @@ export type Config = {
    */
   redis: RedisConfig | undefined;
   emulatorPort: number;
+  /** How the process runs: shutdown, logs, metrics, traces. */
+  process: {
+    /** How long in-flight requests may take to finish after SIGTERM; longer than an upstream call. */
+    shutdownGraceMs: number;
+  };
 };
 
 export type RedisConfig = {
@@ -292,6 +316,12 @@ export function loadConfig(
       problems.push(`CORS_ORIGINS: ${origin} is not an origin such as https://portal.example.com`);
     }
   }
+  const upstreamTimeoutMs = e.UPSTREAM_TIMEOUT_MS ?? 15_000;
+  if (e.SHUTDOWN_GRACE_MS !== undefined && e.SHUTDOWN_GRACE_MS <= upstreamTimeoutMs) {
+    problems.push(
+      `SHUTDOWN_GRACE_MS (${e.SHUTDOWN_GRACE_MS}) must be longer than UPSTREAM_TIMEOUT_MS (${upstreamTimeoutMs}): a shorter grace cuts callers off while their writes may still land`,
+    );
+  }
   let tlsCa: string | undefined;
   if (e.REDIS_TLS_CA_FILE) {
     if (!e.REDIS_URL?.startsWith('rediss://')) {
@@ -313,9 +343,10 @@ export function loadConfig(
       if (e[name] !== undefined) problems.push(`${name} is set but REDIS_URL is not`);
     }
   }
+  const production = e.NODE_ENV === 'production';
+  problems.push(...productionProblems(e, production, baseUrl, problems.length > 0));
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const production = e.NODE_ENV === 'production';
   return {
     server: {
       host: e.HOST ?? '127.0.0.1',
@@ -324,6 +355,8 @@ export function loadConfig(
       apiKeys,
       corsOrigins,
       production,
+      introspection: e.GRAPHQL_INTROSPECTION ?? !production,
+      upstreamStatsFor: e.UPSTREAM_STATS_FOR ?? (production ? 'keyed' : 'everyone'),
     },
     upstream: baseUrl && token ? { baseUrl, token } : undefined,
     scim: {
@@ -331,7 +364,7 @@ export function loadConfig(
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
-      requestTimeoutMs: e.UPSTREAM_TIMEOUT_MS ?? 15_000,
+      requestTimeoutMs: upstreamTimeoutMs,
       maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,
       maxRetries: e.UPSTREAM_MAX_RETRIES ?? 2,
       pageSize: e.UPSTREAM_PAGE_SIZE ?? 500,
@@ -351,5 +384,51 @@ export function loadConfig(
         }
       : undefined,
     emulatorPort: e.EMULATOR_PORT ?? 0,
+    process: {
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? upstreamTimeoutMs + 5_000,
+    },
   } as const;
+}
+
+/**
+ * What only development may do: serve demo data (a real caller would get fake successes and
+ * lose its writes on restart) and send the token over clear-text HTTP beyond this host.
+ */
+function productionProblems(
+  e: z.infer<typeof Env>,
+  production: boolean,
+  baseUrl: string | undefined,
+  upstreamProblem: boolean,
+): string[] {
+  const demo = e.DEMO ?? !production;
+  const upstreamGiven = Boolean(e.KEEPER_SCIM_URL || e.KEEPER_REGION || e.KEEPER_NODE_ID);
+  if (e.DEMO === true && upstreamGiven) {
+    return [
+      'DEMO=true serves the embedded emulator: unset it, or unset KEEPER_SCIM_URL / KEEPER_REGION',
+    ];
+  }
+  if (!demo && !upstreamGiven && !upstreamProblem) {
+    return [
+      `${production ? 'NODE_ENV=production' : 'DEMO=false'} needs a Keeper upstream: set KEEPER_SCIM_URL (or KEEPER_REGION with KEEPER_NODE_ID) and KEEPER_SCIM_TOKEN, or DEMO=true to serve demo data from the embedded emulator (writes are lost on restart)`,
+    ];
+  }
+  if (production && baseUrl && !e.KEEPER_ALLOW_INSECURE_HTTP) {
+    const url = new URL(baseUrl);
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+      return [
+        `KEEPER_SCIM_URL uses http:// to ${url.hostname}: the token would travel in clear text. Use https://, or set KEEPER_ALLOW_INSECURE_HTTP=true`,
+      ];
+    }
+  }
+  return [];
+}
+
+/** Hosts whose traffic never leaves the machine. */
+export function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    hostname === '[::1]' ||
+    hostname === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(hostname)
+  );
 }

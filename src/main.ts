@@ -1,10 +1,11 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
-import { createScimClient } from './scim/client.ts';
-import { createSharedState } from './stores/index.ts';
+import { createLifecycle, drainServer } from './lifecycle.ts';
+import { createScimClient, type ScimClient } from './scim/client.ts';
+import { createSharedState, type SharedState } from './stores/index.ts';
 import { createUpstreamInfo } from './upstream.ts';
 
 // The command (`npm start`): load the configuration, start the embedded emulator when no Keeper
@@ -25,7 +26,34 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Signals are handled from the first moment: without a handler, SIGTERM kills at once (exit by
+  // signal, nothing closed), which would happen to a process stopped while it starts.
+  const lifecycle = createLifecycle();
   let emulator: Emulator | undefined;
+  let scim: ScimClient | undefined;
+  let server: Server | undefined;
+  let shared: SharedState | undefined;
+  const shutdown = async (signal: string) => {
+    // npm forwards the signal it got, and a terminal's Ctrl-C reaches the whole process group:
+    // the same shutdown may be asked for twice.
+    if (lifecycle.draining) return;
+    const graceMs = config.process.shutdownGraceMs;
+    log(`${signal}: shutting down (/ready answers 503, in-flight requests get ${graceMs} ms)`);
+    lifecycle.beginShutdown();
+    const outcome = server?.listening ? await drainServer(server, graceMs) : 'drained';
+    await scim?.close();
+    await shared?.close();
+    await emulator?.close();
+    if (outcome === 'forced') {
+      log(`requests still running after ${graceMs} ms were cut off; exiting with status 1`);
+      process.exit(1);
+    }
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
   let upstream = config.upstream;
   if (!upstream) {
     emulator = await createEmulator({
@@ -41,17 +69,18 @@ async function main(): Promise<void> {
   }
 
   // Idempotency keys, group locks and the upstream budget: in memory, or on Redis for replicas.
-  const shared = createSharedState(config, { log });
-  if (shared.kind === 'redis') log(`shared state on Redis at ${shared.health()?.target}`);
+  const sharedState = createSharedState(config, { log });
+  shared = sharedState;
+  if (sharedState.kind === 'redis') log(`shared state on Redis at ${sharedState.health()?.target}`);
 
-  const scim = createScimClient({
+  scim = createScimClient({
     baseUrl: upstream.baseUrl,
     token: upstream.token,
     connectTimeoutMs: config.scim.connectTimeoutMs,
     requestTimeoutMs: config.scim.requestTimeoutMs,
     maxConnections: config.scim.maxConnections,
     retry: { maxRetries: config.scim.maxRetries },
-    budget: shared.budget,
+    budget: sharedState.budget,
   });
   const info = createUpstreamInfo({
     scim,
@@ -72,14 +101,20 @@ async function main(): Promise<void> {
     config,
     scim,
     upstream: info,
-    idempotency: shared.idempotency,
-    readiness: shared.readiness,
+    idempotency: sharedState.idempotency,
+    readiness: sharedState.readiness,
+    lifecycle,
   });
-  const server = createServer(app);
+  const listening = createServer(app);
+  server = listening;
   await new Promise<void>((resolve) =>
-    server.listen(config.server.port, config.server.host, resolve),
+    listening.listen(config.server.port, config.server.host, resolve),
   );
-  const { port } = server.address() as AddressInfo;
+  if (lifecycle.draining) {
+    listening.close();
+    return;
+  }
+  const { port } = listening.address() as AddressInfo;
   const shownHost =
     config.server.host === '0.0.0.0' || config.server.host === '127.0.0.1'
       ? 'localhost'
@@ -94,23 +129,6 @@ async function main(): Promise<void> {
       `WARNING: listening on ${config.server.host} without API_KEYS: anyone who reaches this port can do what the Keeper SCIM token can. Set API_KEYS or put an authenticating proxy in front.`,
     );
   }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: shutting down`);
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await scim.close();
-    await shared.close();
-    await emulator?.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error: unknown) => {

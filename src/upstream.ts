@@ -31,7 +31,8 @@ export type UpstreamInfo = {
   ensureProbed(signal?: AbortSignal): Promise<void>;
   /**
    * Whether the upstream answers with this token (`GET /Users?count=1`), for `/ready`. A success
-   * is remembered for 10 s so that frequent probes cost at most one SCIM call that often.
+   * is remembered for 10 s and a failure for 3 s, and concurrent probes share one SCIM call, so
+   * frequent probes (during an outage too) cost at most one call that often.
    */
   isReachable(): Promise<boolean>;
   /** Record what an answer showed (user count, whether groups carry members). */
@@ -40,6 +41,7 @@ export type UpstreamInfo = {
 };
 
 const READY_CACHE_MS = 10_000;
+const NOT_READY_CACHE_MS = 3_000;
 
 export function createUpstreamInfo(options: {
   scim: ScimClient;
@@ -57,7 +59,8 @@ export function createUpstreamInfo(options: {
     },
   };
   let probe: Promise<void> | undefined;
-  let reachableAt = Number.NEGATIVE_INFINITY;
+  let readiness: { ok: boolean; at: number } = { ok: false, at: Number.NEGATIVE_INFINITY };
+  let readinessCheck: Promise<boolean> | undefined;
 
   const info: UpstreamInfo = {
     baseUrl: options.baseUrl,
@@ -74,15 +77,23 @@ export function createUpstreamInfo(options: {
       return probe;
     },
     async isReachable() {
-      if (Date.now() - reachableAt < READY_CACHE_MS) return true;
-      try {
-        const page = await scim.users.list({ startIndex: 1, count: 1 });
-        info.observeUserCount(page.totalResults);
-        reachableAt = Date.now();
-        return true;
-      } catch {
-        return false;
-      }
+      const age = Date.now() - readiness.at;
+      if (age < (readiness.ok ? READY_CACHE_MS : NOT_READY_CACHE_MS)) return readiness.ok;
+      readinessCheck ??= scim.users
+        .list({ startIndex: 1, count: 1 })
+        .then(
+          (page) => {
+            info.observeUserCount(page.totalResults);
+            return true;
+          },
+          () => false,
+        )
+        .then((ok) => {
+          readiness = { ok, at: Date.now() };
+          readinessCheck = undefined;
+          return ok;
+        });
+      return readinessCheck;
     },
     observeUserCount(total) {
       info.userCountHint = total;

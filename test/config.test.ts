@@ -24,6 +24,8 @@ describe('config', () => {
       production: false,
       apiKeys: [],
       corsOrigins: [],
+      introspection: true,
+      upstreamStatsFor: 'everyone',
     });
     expect(config.scim.rolePrefix).toBe('ROLE_');
     expect(config.scim.orFilters).toBe('auto');
@@ -111,7 +113,13 @@ describe('config', () => {
   });
 
   it('treats empty variables as unset and turns GraphiQL off in production', () => {
-    const config = loadConfig({ PORT: '', NODE_ENV: 'production', KEEPER_ROLE_PREFIX: '' });
+    const config = loadConfig({
+      PORT: '',
+      NODE_ENV: 'production',
+      KEEPER_ROLE_PREFIX: '',
+      KEEPER_SCIM_URL: 'https://keepersecurity.com/api/rest/scim/v2/1',
+      KEEPER_SCIM_TOKEN: TOKEN,
+    });
     expect(config.server.port).toBe(4000);
     expect(config.server.graphiql).toBe(false);
     expect(config.alwaysReportUpstreamStats).toBe(false);
@@ -145,5 +153,66 @@ describe('config: CORS origins', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'portal.acme.example' })).toThrow(
       'CORS_ORIGINS: portal.acme.example is not an origin such as https://portal.example.com',
     );
+  });
+});
+
+describe('config: production refuses what is only safe in development', () => {
+  const upstream = {
+    KEEPER_SCIM_URL: 'https://keepersecurity.com/api/rest/scim/v2/1',
+    KEEPER_SCIM_TOKEN: TOKEN,
+  };
+
+  it('needs an upstream, or DEMO=true for the demo emulator', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      'NODE_ENV=production needs a Keeper upstream: set KEEPER_SCIM_URL (or KEEPER_REGION with KEEPER_NODE_ID) and KEEPER_SCIM_TOKEN, or DEMO=true to serve demo data from the embedded emulator (writes are lost on restart)',
+    ]);
+    expect(loadConfig({ NODE_ENV: 'production', DEMO: 'true' }).upstream).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'production', ...upstream }).upstream?.baseUrl).toBe(
+      upstream.KEEPER_SCIM_URL,
+    );
+    // Outside production the demo is the default; DEMO=false asks for the production rule.
+    expect(loadConfig({}).upstream).toBeUndefined();
+    expect(problems({ DEMO: 'false' })[0]).toContain('KEEPER_SCIM_URL');
+    expect(problems({ DEMO: 'true', ...upstream })).toEqual([
+      'DEMO=true serves the embedded emulator: unset it, or unset KEEPER_SCIM_URL / KEEPER_REGION',
+    ]);
+  });
+
+  it('refuses a clear-text upstream beyond loopback unless KEEPER_ALLOW_INSECURE_HTTP=true', () => {
+    const http = { KEEPER_SCIM_URL: 'http://scim.acme.example/scim/v2', KEEPER_SCIM_TOKEN: TOKEN };
+    expect(problems({ NODE_ENV: 'production', ...http })).toEqual([
+      'KEEPER_SCIM_URL uses http:// to scim.acme.example: the token would travel in clear text. Use https://, or set KEEPER_ALLOW_INSECURE_HTTP=true',
+    ]);
+    expect(
+      loadConfig({ NODE_ENV: 'production', KEEPER_ALLOW_INSECURE_HTTP: 'true', ...http }).upstream
+        ?.baseUrl,
+    ).toBe(http.KEEPER_SCIM_URL);
+    for (const host of ['127.0.0.1', 'localhost', '[::1]', '127.0.0.53']) {
+      expect(
+        problems({ NODE_ENV: 'production', ...http, KEEPER_SCIM_URL: `http://${host}:8787/v2` }),
+      ).toEqual([]);
+    }
+    // Outside production (a compose file with an emulator service) it is allowed.
+    expect(problems(http)).toEqual([]);
+  });
+
+  it('turns introspection off in production unless GRAPHQL_INTROSPECTION=true', () => {
+    expect(loadConfig({}).server.introspection).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', ...upstream }).server.introspection).toBe(false);
+    expect(
+      loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true', ...upstream }).server
+        .introspection,
+    ).toBe(true);
+  });
+
+  it('shows upstream stats to keyed callers only in production, unless UPSTREAM_STATS_FOR says', () => {
+    expect(loadConfig({}).server.upstreamStatsFor).toBe('everyone');
+    expect(loadConfig({ NODE_ENV: 'production', ...upstream }).server.upstreamStatsFor).toBe(
+      'keyed',
+    );
+    expect(loadConfig({ UPSTREAM_STATS_FOR: 'nobody' }).server.upstreamStatsFor).toBe('nobody');
+    expect(problems({ UPSTREAM_STATS_FOR: 'admins' })).toEqual([
+      'UPSTREAM_STATS_FOR must be everyone, keyed or nobody',
+    ]);
   });
 });

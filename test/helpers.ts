@@ -3,6 +3,7 @@ import { print } from 'graphql';
 import { type App, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.ts';
+import { createLifecycle, type Lifecycle } from '../src/lifecycle.ts';
 import { createScimClient, type ScimClient, type ScimClientOptions } from '../src/scim/client.ts';
 import { createUpstreamInfo, type UpstreamInfo } from '../src/upstream.ts';
 
@@ -26,6 +27,8 @@ export type Stack = {
   app: App;
   scim: ScimClient;
   upstream: UpstreamInfo;
+  /** Shutdown state the app's `/ready` reads. */
+  lifecycle: Lifecycle;
   /** Errors the app masked, as logged (tests assert none leaked). */
   masked: unknown[];
   /** Runs a typed operation through `app.fetch` (no port) and returns the parsed answer. */
@@ -75,7 +78,9 @@ export async function startStack(
   });
   if (options.probe !== false) await upstream.ensureProbed();
   const masked: unknown[] = [];
+  const lifecycle = createLifecycle();
   const app = createApp({
+    lifecycle,
     config,
     scim,
     upstream,
@@ -89,6 +94,7 @@ export async function startStack(
     app,
     scim,
     upstream,
+    lifecycle,
     masked,
     async run(document, variables, headers = {}) {
       const response = await app.fetch('http://facade.test/graphql', {

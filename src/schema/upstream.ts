@@ -1,3 +1,4 @@
+import type { Context } from '../context.ts';
 import type { Capabilities, UpstreamInfo } from '../upstream.ts';
 import { builder } from './builder.ts';
 
@@ -26,16 +27,24 @@ const UpstreamCapabilities = builder.objectRef<Capabilities>('UpstreamCapabiliti
   }),
 });
 
+/** In production the upstream's address is shown only to callers that presented an API key. */
+const addressShown = (ctx: Context) =>
+  !ctx.config.server.production || ctx.caller.kind !== 'anonymous';
+
 const Upstream = builder.objectRef<UpstreamInfo>('Upstream').implement({
   description: 'The SCIM upstream this facade serves: a Keeper node, or the embedded emulator.',
   fields: (t) => ({
-    baseUrl: t.exposeString('baseUrl', {
-      description: 'The SCIM base URL, including the node id. The token is never shown.',
+    baseUrl: t.string({
+      nullable: true,
+      description:
+        'The SCIM base URL, including the node id; null in production for callers without an API key. The token is never shown.',
+      resolve: (u, _args, ctx) => (addressShown(ctx) ? u.baseUrl : null),
     }),
     nodeId: t.string({
       nullable: true,
-      description: 'The Keeper node id, read from the base URL.',
-      resolve: (u) => u.nodeId ?? null,
+      description:
+        'The Keeper node id, read from the base URL; null like `baseUrl` for callers without an API key in production.',
+      resolve: (u, _args, ctx) => (addressShown(ctx) ? (u.nodeId ?? null) : null),
     }),
     emulated: t.exposeBoolean('emulated', {
       description:

@@ -564,7 +564,7 @@ export type NodeByIdQuery = { node:
 export type UpstreamInfoQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type UpstreamInfoQuery = { upstream: { baseUrl: string, nodeId: string | null, emulated: boolean, rolePrefix: string, userCount: number | null, capabilities: { orFilters: boolean, orFiltersSource: string, groupMembers: string, groupMembersSource: string } } };
+export type UpstreamInfoQuery = { upstream: { baseUrl: string | null, nodeId: string | null, emulated: boolean, rolePrefix: string, userCount: number | null, capabilities: { orFilters: boolean, orFiltersSource: string, groupMembers: string, groupMembersSource: string } } };
 
 export type UsersWithTeamsAndRolesQueryVariables = Exact<{
   first?: number | null | undefined;

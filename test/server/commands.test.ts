@@ -117,6 +117,14 @@ describe('commands', () => {
     expect(await stop(facade)).toBe(0);
   });
 
+  it('refuses to serve demo data in production: exit status 2 naming the missing variable', async () => {
+    const facade = start('src/main.ts', { PORT: '0', NODE_ENV: 'production' });
+    expect(await facade.exited).toBe(2);
+    expect(facade.output()).toContain('KEEPER_SCIM_URL');
+    expect(facade.output()).toContain('DEMO=true');
+    expect(facade.output()).not.toContain('Serving DEMO DATA');
+  });
+
   it('refuses a bad configuration with every problem and exit status 2, without the token', async () => {
     const token = 'c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1ub3QtYmUtZWNob2Vk';
     const facade = start('src/main.ts', {

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+// Settings of the process itself: shutdown, logs, metrics, traces.
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('process configuration', () => {
+  it('gives in-flight requests longer than an upstream call to finish after SIGTERM', () => {
+    expect(loadConfig({}).process.shutdownGraceMs).toBe(20_000);
+    expect(loadConfig({ UPSTREAM_TIMEOUT_MS: '30000' }).process.shutdownGraceMs).toBe(35_000);
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: '16000' }).process.shutdownGraceMs).toBe(16_000);
+  });
+
+  it('refuses a grace period the upstream deadline does not fit in', () => {
+    expect(problems({ SHUTDOWN_GRACE_MS: '10000' })).toEqual([
+      'SHUTDOWN_GRACE_MS (10000) must be longer than UPSTREAM_TIMEOUT_MS (15000): a shorter grace cuts callers off while their writes may still land',
+    ]);
+    expect(problems({ SHUTDOWN_GRACE_MS: 'soon' })).toEqual([
+      'SHUTDOWN_GRACE_MS must be a whole number',
+    ]);
+  });
+});
