@@ -97,7 +97,15 @@ async function run(latencyMs: number) {
     KEEPER_SCIM_TOKEN: emulator.token,
     NODE_ENV: 'production',
   });
-  const scim = createScimClient({ baseUrl: emulator.baseUrl, token: emulator.token });
+  // The facade's client as `npm start` configures it; the direct baseline uses the defaults.
+  const scim = createScimClient({
+    baseUrl: emulator.baseUrl,
+    token: emulator.token,
+    connectTimeoutMs: config.scim.connectTimeoutMs,
+    requestTimeoutMs: config.scim.requestTimeoutMs,
+    maxConnections: config.scim.maxConnections,
+    retry: { maxRetries: config.scim.maxRetries },
+  });
   const direct = createScimClient({ baseUrl: emulator.baseUrl, token: emulator.token });
   const upstream = createUpstreamInfo({
     scim,

@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps): App {
       config.server.corsOrigins.length > 0
         ? { origin: config.server.corsOrigins, methods: ['GET', 'POST'], credentials: false }
         : false,
-    maskedErrors: { maskError: (error) => maskError(error, logError) },
+    maskedErrors: { maskError: (error) => maskError(error, logError, deps.upstream.name) },
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
       auth.plugin,

@@ -78,12 +78,20 @@ const Env = z.object({
       })
       .optional(),
   ),
+  SCIM_UPSTREAM_KIND: emptyAsUnset(
+    z
+      .enum(['auto', 'keeper', 'scim'], {
+        error: 'SCIM_UPSTREAM_KIND must be auto, keeper or scim',
+      })
+      .optional(),
+  ),
   UPSTREAM_CONNECT_TIMEOUT_MS: integer('UPSTREAM_CONNECT_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_TIMEOUT_MS: integer('UPSTREAM_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_MAX_CONNECTIONS: integer('UPSTREAM_MAX_CONNECTIONS', 1, 1024),
   UPSTREAM_MAX_RETRIES: integer('UPSTREAM_MAX_RETRIES', 0, 10),
   UPSTREAM_PAGE_SIZE: integer('UPSTREAM_PAGE_SIZE', 1, 1000),
   UPSTREAM_SCAN_LIMIT: integer('UPSTREAM_SCAN_LIMIT', 1, 1_000_000),
+  REQUEST_TIMEOUT_MS: integer('REQUEST_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_REQUEST_CONCURRENCY: integer('UPSTREAM_REQUEST_CONCURRENCY', 1, 1024),
   GRAPHIQL: bool('GRAPHIQL'),
   API_KEYS: emptyAsUnset(z.string().optional()),
@@ -156,6 +164,11 @@ export type Config = {
    */
   upstream: { baseUrl: string; token: string } | undefined;
   scim: {
+    /**
+     * Whether the upstream is Keeper (messages then say "Keeper") or another SCIM 2.0 server
+     * ("the SCIM upstream"). `auto`: Keeper for Keeper's hosts and the embedded emulator.
+     */
+    upstreamKind: 'auto' | 'keeper' | 'scim';
     rolePrefix: string;
     /** Whether the upstream accepts `or` in filters: `auto` probes it once at start-up. */
     orFilters: 'auto' | 'on' | 'off';
@@ -171,6 +184,11 @@ export type Config = {
     /** Most upstream calls one GraphQL request has in flight at once (GETs, pages of a scan). */
     requestConcurrency: number;
   };
+  /**
+   * Deadline of one GraphQL request: every SCIM call it makes (pages and retries included) ends
+   * by then, and none starts after it.
+   */
+  requestTimeoutMs: number;
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
@@ -360,6 +378,7 @@ export function loadConfig(
     },
     upstream: baseUrl && token ? { baseUrl, token } : undefined,
     scim: {
+      upstreamKind: e.SCIM_UPSTREAM_KIND ?? 'auto',
       rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
@@ -371,6 +390,7 @@ export function loadConfig(
       scanLimit: e.UPSTREAM_SCAN_LIMIT ?? 20_000,
       requestConcurrency: e.UPSTREAM_REQUEST_CONCURRENCY ?? 64,
     },
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
     upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -13,7 +14,10 @@ export type Context = {
   upstream: UpstreamInfo;
   loaders: Loaders;
   stats: UpstreamStats;
-  /** Pass to every SCIM call: cancels upstream work when the caller goes away, records stats. */
+  /**
+   * Pass to every SCIM call: cancels upstream work when the caller goes away, ends it by the
+   * request's deadline (REQUEST_TIMEOUT_MS, on the `performance.now()` clock), records stats.
+   */
   call: CallOptions;
   request: Request;
   /** Who sent the request (an API key's digest, or anonymous); scopes idempotency keys. */
@@ -31,7 +35,11 @@ export type ContextDeps = {
 
 export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
   const stats = new UpstreamStats();
-  const call: CallOptions = { signal: request.signal, onCall: stats.record };
+  const call: CallOptions = {
+    signal: request.signal,
+    deadline: performance.now() + deps.config.requestTimeoutMs,
+    onCall: stats.record,
+  };
   return {
     ...deps,
     loaders: createLoaders({

@@ -32,7 +32,13 @@ export type ErrorCode =
 
 const UNEXPECTED = 'Unexpected error.';
 
-function describeUpstream(error: ScimError): { code: ErrorCode; message: string; extra?: object } {
+function describeUpstream(
+  error: ScimError,
+  name: string,
+): { code: ErrorCode; message: string; extra?: object } {
+  // Keeper's wording names Keeper; any other upstream is "the SCIM upstream".
+  const keeper = name === 'Keeper';
+  const Name = keeper ? 'Keeper' : 'The SCIM upstream';
   const upstream = {
     status: error.status,
     ...(error.scimType ? { scimType: error.scimType } : {}),
@@ -40,15 +46,16 @@ function describeUpstream(error: ScimError): { code: ErrorCode; message: string;
   if (error instanceof ScimUnauthorizedError) {
     return {
       code: 'UPSTREAM_UNAUTHORIZED',
-      message:
-        'Keeper refused the SCIM token of this service (it may be wrong, rotated or not yet saved in the Admin Console).',
+      message: keeper
+        ? 'Keeper refused the SCIM token of this service (it may be wrong, rotated or not yet saved in the Admin Console).'
+        : 'The SCIM upstream refused the token of this service (it may be wrong or rotated).',
       extra: { upstream },
     };
   }
   if (error instanceof ScimRateLimitedError) {
     return {
       code: 'RATE_LIMITED',
-      message: 'Keeper is rate limiting this service; retry later.',
+      message: `${Name} is rate limiting this service; retry later.`,
       extra: {
         upstream,
         ...(error.retryAfterSeconds !== undefined ? { retryAfter: error.retryAfterSeconds } : {}),
@@ -58,40 +65,48 @@ function describeUpstream(error: ScimError): { code: ErrorCode; message: string;
   if (error instanceof ScimUnavailableError) {
     return {
       code: 'UPSTREAM_UNAVAILABLE',
-      message: 'The Keeper SCIM endpoint could not be reached or failed; retry later.',
+      message: `${keeper ? 'The Keeper SCIM endpoint' : Name} could not be reached or failed; retry later.`,
       extra: { upstream },
     };
   }
   if (error instanceof ScimProtocolError) {
     return {
       code: 'UPSTREAM_PROTOCOL_ERROR',
-      message: 'The Keeper SCIM endpoint answered with something that is not valid SCIM.',
+      message: `${keeper ? 'The Keeper SCIM endpoint' : Name} answered with something that is not valid SCIM.`,
       extra: { upstream },
     };
   }
   if (error instanceof ScimNotFoundError) {
-    return { code: 'NOT_FOUND', message: 'Not found in this Keeper node.', extra: { upstream } };
+    return {
+      code: 'NOT_FOUND',
+      message: keeper ? 'Not found in this Keeper node.' : 'Not found in the SCIM upstream.',
+      extra: { upstream },
+    };
   }
   if (error instanceof ScimConflictError) {
-    return { code: 'CONFLICT', message: 'Keeper reported a conflict.', extra: { upstream } };
+    return { code: 'CONFLICT', message: `${Name} reported a conflict.`, extra: { upstream } };
   }
   if (error instanceof ScimSeatLimitError) {
     return {
       code: 'SEAT_LIMIT_REACHED',
-      message: 'All licensed Keeper seats are in use.',
+      message: keeper
+        ? 'All licensed Keeper seats are in use.'
+        : 'The SCIM upstream has no free licensed seat.',
       extra: { upstream },
     };
   }
   if (error instanceof ScimInvalidRequestError) {
     return {
       code: 'UPSTREAM_REJECTED',
-      message: `Keeper rejected the request${error.scimType ? ` (${error.scimType})` : ''}.`,
+      message: `${Name} rejected the request${error.scimType ? ` (${error.scimType})` : ''}.`,
       extra: { upstream },
     };
   }
   return {
     code: 'UPSTREAM_UNAVAILABLE',
-    message: 'The Keeper SCIM request failed.',
+    message: keeper
+      ? 'The Keeper SCIM request failed.'
+      : 'The request to the SCIM upstream failed.',
     extra: { upstream },
   };
 }
@@ -100,7 +115,11 @@ function describeUpstream(error: ScimError): { code: ErrorCode; message: string;
  * Yoga's `maskError`: maps a thrown error to what the caller may see. `log` receives the
  * unexpected ones (never the token: nothing in the facade's errors holds it).
  */
-export function maskError(error: unknown, log: (error: unknown) => void = () => {}): GraphQLError {
+export function maskError(
+  error: unknown,
+  log: (error: unknown) => void = () => {},
+  upstreamName = 'Keeper',
+): GraphQLError {
   const graphqlError = error instanceof GraphQLError ? error : undefined;
   const original = graphqlError?.originalError ?? (graphqlError ? undefined : error);
   const location = {
@@ -114,7 +133,7 @@ export function maskError(error: unknown, log: (error: unknown) => void = () => 
   if (graphqlError && (original === undefined || original === null)) return graphqlError;
 
   if (original instanceof ScimError) {
-    const { code, message, extra } = describeUpstream(original);
+    const { code, message, extra } = describeUpstream(original, upstreamName);
     return new GraphQLError(message, { ...location, extensions: { code, ...extra } });
   }
   if (original instanceof ScanLimitError) {

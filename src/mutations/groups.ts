@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from '../context.ts';
 import type { GroupModel } from '../model.ts';
 import { UnmanagedGroupError } from '../schema/errors.ts';
-import { explainNotFound, groupModel, requireGroup } from '../schema/mutation.ts';
+import { explainNotFound, groupModel, requireGroup, requireMembers } from '../schema/mutation.ts';
 import { groupEq } from '../scim/filter.ts';
 import { addMembers, removeMembers } from '../scim/patch.ts';
 import type { PatchOperation, ScimGroup } from '../scim/schemas.ts';
@@ -27,6 +27,7 @@ export async function createGroup(
 ): Promise<GroupModel> {
   // Derived from the idempotency key when there is one: a repetition after an unknown outcome
   // must look for the externalId the first attempt sent.
+  await requireMembers(ctx, input.memberIds);
   const externalId = input.externalId ?? (run.key ? uuidFrom(run.key) : randomUUID());
   const lookup = async (): Promise<ScimGroup | null> => {
     const page = await ctx.scim.groups.list(
@@ -80,6 +81,7 @@ export async function patchMembers(
   operations: PatchOperation[],
   userIds: readonly string[],
 ): Promise<GroupModel> {
+  await requireMembers(ctx, userIds);
   try {
     const answer = await ctx.scim.groups.patch(groupId, operations, {
       ...ctx.call,

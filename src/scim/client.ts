@@ -56,6 +56,12 @@ export type UpstreamCall = {
 export type CallOptions = {
   /** Cancels the call (all attempts and the waits between them). */
   signal?: AbortSignal;
+  /**
+   * A deadline beyond the call's own (`requestTimeoutMs`), on the `performance.now()` clock: the
+   * earlier of the two cuts the call off, and no attempt or retry starts after it. The facade
+   * passes its GraphQL request's deadline here, so that pages and retries cannot outlive it.
+   */
+  deadline?: number;
   /** Per-GraphQL-request stats collector, called in addition to the client-wide `onCall`. */
   onCall?: (call: UpstreamCall) => void;
 };
@@ -109,8 +115,10 @@ export type ScimClientOptions = {
    */
   bodyTimeoutMs?: number;
   /**
-   * Deadline of one call, all attempts and backoff waits included; combined with the caller's
-   * signal. On expiry the call fails with `ScimUnavailableError` (`transportCode: 'TIMEOUT'`).
+   * Deadline of one call, all attempts and backoff waits included (the earlier of it and
+   * `CallOptions.deadline` wins). On expiry the call fails with `ScimUnavailableError`
+   * (`transportCode: 'TIMEOUT'`); `headersTimeoutMs` and `bodyTimeoutMs` are shortened to what is
+   * left of it.
    * @default 60000
    */
   requestTimeoutMs?: number;
@@ -265,6 +273,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     callerSignal: AbortSignal | undefined,
     n: number,
     opts: CallOptions | undefined,
+    leftMs: number,
   ): Promise<Answer> {
     const info: ScimRequestInfo = { method: spec.method, path: spec.path };
     const started = performance.now();
@@ -297,8 +306,9 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         headers: hasBody ? { ...baseHeaders, 'content-type': CONTENT_TYPE } : baseHeaders,
         body: hasBody ? JSON.stringify(spec.body) : null,
         signal,
-        headersTimeout,
-        bodyTimeout,
+        // Never longer than what is left of the deadline.
+        headersTimeout: Math.min(headersTimeout, leftMs),
+        bodyTimeout: Math.min(bodyTimeout, leftMs),
       });
     } catch (cause) {
       return failTransport(cause, 0);
@@ -364,38 +374,64 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     }
   }
 
-  /** The retry loop around `attempt`; the decisions are retry.ts's pure functions. */
+  /**
+   * The retry loop around `attempt`; the decisions are retry.ts's pure functions. The deadline is
+   * a timer this call owns and clears when it ends: a signal from `AbortSignal.timeout` combined
+   * through `AbortSignal.any` is only weakly held on Node 20 and can be garbage-collected before it
+   * fires (nodejs/node#57736), leaving a hung call to undici's much longer timeouts.
+   */
   async function send(spec: RequestSpec, opts: CallOptions | undefined): Promise<Answer> {
     const callerSignal = opts?.signal;
     callerSignal?.throwIfAborted();
-    const deadlineAt = performance.now() + requestTimeoutMs;
-    const deadline = AbortSignal.timeout(requestTimeoutMs);
-    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
-    for (let n = 1; ; n++) {
-      await awaitBudget(spec, signal, callerSignal, deadlineAt);
-      try {
-        return await attempt(spec, signal, callerSignal, n, opts);
-      } catch (error) {
-        if (!isScimError(error)) throw error;
-        if (error instanceof ScimRateLimitedError && error.retryAfterSeconds !== undefined) {
-          await budget?.onRateLimited(error.retryAfterSeconds * 1000).catch(() => {});
-        }
-        const retryable = shouldRetry(error, n, spec.method, {
-          maxRetries: retry.maxRetries,
-          maxDelayMs: retry.maxDelayMs,
-          idempotent: spec.idempotent ?? false,
-        });
-        if (!retryable) throw error;
-        const after = error instanceof ScimRateLimitedError ? error.retryAfterSeconds : undefined;
+    const deadline = Math.min(performance.now() + requestTimeoutMs, opts?.deadline ?? Infinity);
+    const controller = new AbortController();
+    const { signal } = controller;
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('The SCIM call deadline passed', 'TimeoutError')),
+      Math.max(0, deadline - performance.now()),
+    );
+    const onCallerAbort = () => controller.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    const notSent = () => {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      throw errorFromTransport({ method: spec.method, path: spec.path }, undefined, 'deadline');
+    };
+    try {
+      for (let n = 1; ; n++) {
+        if (deadline - performance.now() <= 0 || signal.aborted) notSent();
+        await awaitBudget(spec, signal, callerSignal, deadline);
+        const left = deadline - performance.now();
+        if (left <= 0 || signal.aborted) notSent();
         try {
-          await retry.sleep(backoffMs(n, after, retry), signal);
-        } catch {
-          // Woken by an abort: the caller's cancellation wins, otherwise the deadline passed
-          // while waiting and the last upstream failure is the most useful answer.
-          if (callerSignal?.aborted) throw callerSignal.reason;
-          throw error;
+          return await attempt(spec, signal, callerSignal, n, opts, Math.ceil(left));
+        } catch (error) {
+          if (!isScimError(error)) throw error;
+          if (error instanceof ScimRateLimitedError && error.retryAfterSeconds !== undefined) {
+            await budget?.onRateLimited(error.retryAfterSeconds * 1000).catch(() => {});
+          }
+          const retryable = shouldRetry(error, n, spec.method, {
+            maxRetries: retry.maxRetries,
+            maxDelayMs: retry.maxDelayMs,
+            idempotent: spec.idempotent ?? false,
+          });
+          if (!retryable) throw error;
+          const after = error instanceof ScimRateLimitedError ? error.retryAfterSeconds : undefined;
+          const wait = backoffMs(n, after, retry);
+          // A retry that could only start after the deadline is not started at all.
+          if (performance.now() + wait >= deadline) throw error;
+          try {
+            await retry.sleep(wait, signal);
+          } catch {
+            // Woken by an abort: the caller's cancellation wins, otherwise the deadline passed
+            // while waiting and the last upstream failure is the most useful answer.
+            if (callerSignal?.aborted) throw callerSignal.reason;
+            throw error;
+          }
         }
       }
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

@@ -217,20 +217,26 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_INVALID_ARG',
 ]);
 
-/** The only place an error is built from a transport failure (no HTTP answer). */
+/**
+ * The only place an error is built from a transport failure (no HTTP answer). `deadline`: the
+ * call's deadline passed before this attempt was sent, so nothing reached the upstream.
+ */
 export function errorFromTransport(
   request: ScimRequestInfo,
   cause: unknown,
-  reason: 'network' | 'timeout' = 'network',
+  reason: 'network' | 'timeout' | 'deadline' = 'network',
 ): ScimUnavailableError {
   const code = (cause as { code?: unknown } | null)?.code;
-  const requestSent = !(typeof code === 'string' && NOT_SENT_CODES.has(code));
+  const requestSent =
+    reason !== 'deadline' && !(typeof code === 'string' && NOT_SENT_CODES.has(code));
   const what =
-    reason === 'timeout'
-      ? 'timed out'
-      : `failed (${typeof code === 'string' ? code : 'network error'})`;
+    reason === 'deadline'
+      ? 'was not sent: its deadline had passed'
+      : reason === 'timeout'
+        ? 'timed out'
+        : `failed (${typeof code === 'string' ? code : 'network error'})`;
   const transportCode =
-    typeof code === 'string' ? code : reason === 'timeout' ? 'TIMEOUT' : undefined;
+    typeof code === 'string' ? code : reason === 'network' ? undefined : 'TIMEOUT';
   return new ScimUnavailableError(
     `SCIM request ${request.method} ${stripQuery(request.path)} ${what}`,
     { ...request, status: 0, cause, requestSent, transportCode },
