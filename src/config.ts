@@ -144,6 +144,16 @@ const Env = z.object({
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
   // Process, logs, metrics and traces.
   SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 600_000),
+  LOG_LEVEL: emptyAsUnset(
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .optional(),
+  ),
+  LOG_FORMAT: emptyAsUnset(
+    z.enum(['json', 'pretty'], { error: 'LOG_FORMAT must be json or pretty' }).optional(),
+  ),
 });
 
 export type Config = {
@@ -217,6 +227,9 @@ export type Config = {
   process: {
     /** How long in-flight requests may take to finish after SIGTERM; longer than an upstream call. */
     shutdownGraceMs: number;
+    logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** `undefined`: pretty on a terminal outside production, else JSON (src/log.ts). */
+    logFormat: 'json' | 'pretty' | undefined;
   };
 };
 
@@ -420,6 +433,8 @@ export function loadConfig(
     emulatorPort: e.EMULATOR_PORT ?? 0,
     process: {
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? upstreamTimeoutMs + 5_000,
+      logLevel: e.LOG_LEVEL ?? 'info',
+      logFormat: e.LOG_FORMAT,
     },
   } as const;
 }

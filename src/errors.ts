@@ -12,6 +12,7 @@ import {
   ScimUnauthorizedError,
   ScimUnavailableError,
 } from './scim/errors.ts';
+import { SharedStateUnavailableError } from './stores/errors.ts';
 
 // Top-level GraphQL errors (design.md "unexpected failures are masked, with a stable
 // extensions.code and no internals"). Expected outcomes of mutations are typed results in the
@@ -29,6 +30,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'SEAT_LIMIT_REACHED'
   | 'SCAN_LIMIT_EXCEEDED'
+  | 'SHARED_STATE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 const UNEXPECTED = 'Unexpected error.';
@@ -139,7 +141,20 @@ export function maskError(
 
   if (original instanceof ScimError) {
     const { code, message, extra } = describeUpstream(original, upstreamName);
-    return new GraphQLError(message, { ...location, extensions: { code, ...extra } });
+    // The upstream's own detail stays on `originalError`, for the operator's (redacted) log; the
+    // caller sees only the message above, which never quotes it.
+    return new GraphQLError(message, {
+      ...location,
+      extensions: { code, ...extra },
+      originalError: original,
+    });
+  }
+  if (original instanceof SharedStateUnavailableError) {
+    // Redis could not be reached before anything was written; the connection logs the cause.
+    return new GraphQLError(original.message, {
+      ...location,
+      extensions: { code: original.code satisfies ErrorCode, retryable: true },
+    });
   }
   if (original instanceof ScanLimitError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: original.code } });

@@ -130,9 +130,7 @@ builder.queryFields((t) => ({
             ? ctx.loaders.groupsWhere.load(exact)
             : ctx.loaders.groupSnapshot().then((snapshot) => snapshot.all),
           // Without Group.members, membership comes from the user scan: read it meanwhile.
-          ctx.upstream.capabilities.groupMembers === 'omit' &&
-            selectsField(info, ['members']) &&
-            ctx.loaders.allUsers(),
+          selectsField(info, ['members']) && ctx.loaders.membershipScan(),
         );
         const needle = f.nameContains?.toLowerCase();
         const list = candidates
