@@ -21,6 +21,7 @@ import { type Logger, silentLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
 import { schema } from './schema/index.ts';
+import { documentSelects } from './schema/selection.ts';
 import type { ScimClient } from './scim/client.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
@@ -138,6 +139,7 @@ export function createApp(deps: AppDeps): App {
         blockFieldSuggestion: { enabled: config.server.production },
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
+      useReadsBySelection(),
       !config.server.introspection && useNoIntrospection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
       useReadinessCheck({
@@ -153,6 +155,21 @@ export function createApp(deps: AppDeps): App {
       }),
     ],
   });
+}
+
+/**
+ * Tells the request's loaders, before any resolver runs, whether the operation selects a field
+ * that needs memberships (`Team.members`, `Role.members`): then the one Groups read carries
+ * members; otherwise it leaves them out.
+ */
+function useReadsBySelection(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      if (documentSelects(args.document, 'members')) {
+        (args.contextValue as Context).loaders.expectMembership();
+      }
+    },
+  };
 }
 
 /**
