@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
 import { createLogger, defaultLogFormat } from './log.ts';
+import { createMetrics } from './metrics.ts';
 import { createScimClient, type ScimClient } from './scim/client.ts';
 import { createSharedState, type SharedState } from './stores/index.ts';
 import { createUpstreamInfo } from './upstream.ts';
@@ -92,7 +93,9 @@ async function main(): Promise<void> {
   shared = sharedState;
   if (sharedState.kind === 'redis') log(`shared state on Redis at ${sharedState.health()?.target}`);
 
+  const metrics = createMetrics();
   scim = createScimClient({
+    observe: metrics.observeUpstream,
     baseUrl: upstream.baseUrl,
     token: upstream.token,
     connectTimeoutMs: config.scim.connectTimeoutMs,
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
       logger.warn(`upstream probe failed (${(error as Error).message}); serving anyway`),
   );
 
+  metrics.watchPool(scim, config.scim.maxConnections);
   const callerAuth = createCallerAuth({
     keys: config.server.apiKeys,
     named: config.server.namedKeys,
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
   });
   const app = createApp({
     log: logger,
+    metrics,
     config,
     scim,
     upstream: info,
