@@ -1,7 +1,7 @@
 import { groupKey } from '../loaders.ts';
-import { isRole, pickByName } from '../model.ts';
+import { isRole } from '../model.ts';
 import { builder } from './builder.ts';
-import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
+import { arraySource, badInput, pickOneByName, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
 import { Role, RoleConnection, User, UserConnection } from './refs.ts';
 
@@ -53,7 +53,8 @@ builder.queryFields((t) => ({
       keeperId: t.arg.string({ required: false, description: "Keeper's id of the role's group." }),
       name: t.arg.string({
         required: false,
-        description: 'The role name, with or without the role prefix.',
+        description:
+          'The role name, with or without the role prefix, compared without case. Several roles with the name: BAD_USER_INPUT listing their ids in `extensions.candidates`.',
       }),
     },
     resolve: async (_root, args, ctx) => {
@@ -63,7 +64,7 @@ builder.queryFields((t) => ({
       if (args.name != null) {
         const groupName = args.name.startsWith(prefix) ? args.name : `${prefix}${args.name}`;
         const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', groupName));
-        return pickByName(found.filter(isRole), groupName);
+        return pickOneByName(found.filter(isRole), args.name);
       }
       const keeperId = args.id ? (args.id.typename === 'Role' ? args.id.id : null) : args.keeperId;
       if (keeperId == null) return null;

@@ -1,7 +1,7 @@
 import { groupKey } from '../loaders.ts';
-import { isTeam, pickByName } from '../model.ts';
+import { isTeam } from '../model.ts';
 import { builder } from './builder.ts';
-import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
+import { arraySource, badInput, pickOneByName, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
 import { Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
@@ -74,7 +74,7 @@ builder.queryFields((t) => ({
       name: t.arg.string({
         required: false,
         description:
-          'The team name; compared without case as SCIM does, the same-case team first. Asked upstream as `displayName eq`.',
+          'The team name, compared without case as SCIM does. Asked upstream as `displayName eq` with the name as given (on an upstream other than Keeper that compares with case, a miss is looked for among all groups). Several teams with the name: BAD_USER_INPUT listing their ids in `extensions.candidates`.',
       }),
     },
     resolve: async (_root, args, ctx) => {
@@ -82,7 +82,7 @@ builder.queryFields((t) => ({
       if (given.length !== 1) throw badInput('Give exactly one of `id`, `keeperId` or `name`');
       if (args.name != null) {
         const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', args.name));
-        return pickByName(found.filter(isTeam), args.name);
+        return pickOneByName(found.filter(isTeam), args.name);
       }
       const keeperId = args.id ? (args.id.typename === 'Team' ? args.id.id : null) : args.keeperId;
       if (keeperId == null) return null;
