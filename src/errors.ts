@@ -1,3 +1,4 @@
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { ScanLimitError } from './loaders.ts';
 import {
@@ -11,6 +12,7 @@ import {
   ScimUnauthorizedError,
   ScimUnavailableError,
 } from './scim/errors.ts';
+import { SharedStateUnavailableError } from './stores/errors.ts';
 
 // Top-level GraphQL errors (design.md "unexpected failures are masked, with a stable
 // extensions.code and no internals"). Expected outcomes of mutations are typed results in the
@@ -28,6 +30,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'SEAT_LIMIT_REACHED'
   | 'SCAN_LIMIT_EXCEEDED'
+  | 'SHARED_STATE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 const UNEXPECTED = 'Unexpected error.';
@@ -129,12 +132,29 @@ export function maskError(
     path: graphqlError?.path,
   };
 
+  if (original instanceof PothosValidationError && original.extensions.code === undefined) {
+    const { message, extensions } = describeInvalidArgument(original);
+    return new GraphQLError(message, { ...location, extensions });
+  }
   if (original instanceof GraphQLError) return original;
   if (graphqlError && (original === undefined || original === null)) return graphqlError;
 
   if (original instanceof ScimError) {
     const { code, message, extra } = describeUpstream(original, upstreamName);
-    return new GraphQLError(message, { ...location, extensions: { code, ...extra } });
+    // The upstream's own detail stays on `originalError`, for the operator's (redacted) log; the
+    // caller sees only the message above, which never quotes it.
+    return new GraphQLError(message, {
+      ...location,
+      extensions: { code, ...extra },
+      originalError: original,
+    });
+  }
+  if (original instanceof SharedStateUnavailableError) {
+    // Redis could not be reached before anything was written; the connection logs the cause.
+    return new GraphQLError(original.message, {
+      ...location,
+      extensions: { code: original.code satisfies ErrorCode, retryable: true },
+    });
   }
   if (original instanceof ScanLimitError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: original.code } });
@@ -144,4 +164,25 @@ export function maskError(
     ...location,
     extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
   });
+}
+
+type Issue = { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] };
+
+/**
+ * A query argument that failed a schema rule (a zod check of the validation plugin, or a global id
+ * the relay plugin could not decode): BAD_USER_INPUT naming the argument, as `a.b` for a field of
+ * an input object.
+ */
+function describeInvalidArgument(error: PothosValidationError): {
+  message: string;
+  extensions: Record<string, unknown>;
+} {
+  const issue = (error as { issues?: readonly Issue[] }).issues?.[0];
+  const argument = issue?.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+  if (!issue || !argument)
+    return { message: error.message, extensions: { code: 'BAD_USER_INPUT' } };
+  return {
+    message: `\`${argument}\` ${issue.message}`,
+    extensions: { code: 'BAD_USER_INPUT', argument },
+  };
 }

@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { type App, createApp } from '../src/app.ts';
+import { type App, type AppDeps, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import {
   createEmulator,
@@ -68,6 +68,8 @@ export async function startStack(
     env?: Record<string, string>;
     client?: Partial<ScimClientOptions>;
     probe?: boolean;
+    /** Overrides of the app's dependencies (a logger, metrics, tracing). */
+    app?: Partial<AppDeps>;
   } = {},
 ): Promise<Stack> {
   const profile = options.emulator?.profile ?? PROFILE;
@@ -109,6 +111,7 @@ export async function startStack(
     upstream,
     logging: false,
     logError: (e) => masked.push(e),
+    ...options.app,
   });
   emulator.log.clear();
 

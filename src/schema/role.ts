@@ -1,7 +1,15 @@
 import { groupKey } from '../loaders.ts';
 import { isRole } from '../model.ts';
 import { builder } from './builder.ts';
-import { arraySource, badInput, pickOneByName, resolveOffsetConnection } from './connection.ts';
+import {
+  arraySource,
+  badInput,
+  MAX_LENGTH,
+  maxLength,
+  pickOneByName,
+  resolveOffsetConnection,
+} from './connection.ts';
+import { checkKeeperId } from './ids.ts';
 import { resolveMembers } from './members.ts';
 import { Role, RoleConnection, User, UserConnection } from './refs.ts';
 
@@ -50,11 +58,15 @@ builder.queryFields((t) => ({
       'One role, by exactly one of: global `id`, `keeperId` or `name` (with or without the prefix). Null when there is none.',
     args: {
       id: t.arg.globalID({ required: false, description: 'The global id of a Role.' }),
-      keeperId: t.arg.string({ required: false, description: "Keeper's id of the role's group." }),
+      keeperId: t.arg.string({
+        required: false,
+        description: "Keeper's id of the role's group: digits, unless KEEPER_ID_FORMAT=relaxed.",
+      }),
       name: t.arg.string({
         required: false,
         description:
-          'The role name, with or without the role prefix, compared without case. Several roles with the name: BAD_USER_INPUT listing their ids in `extensions.candidates`.',
+          'The role name, with or without the role prefix, compared without case; at most 256 characters. Several roles with the name: BAD_USER_INPUT listing their ids in `extensions.candidates`.',
+        validate: maxLength(MAX_LENGTH.name),
       }),
     },
     resolve: async (_root, args, ctx) => {
@@ -66,6 +78,7 @@ builder.queryFields((t) => ({
         const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', groupName));
         return pickOneByName(found.filter(isRole), args.name);
       }
+      if (args.keeperId != null) checkKeeperId(ctx, 'Role', args.keeperId, 'keeperId');
       const keeperId = args.id ? (args.id.typename === 'Role' ? args.id.id : null) : args.keeperId;
       if (keeperId == null) return null;
       const group = (await ctx.loaders.groupSnapshot()).byId.get(keeperId);
@@ -80,7 +93,8 @@ builder.queryFields((t) => ({
       args: {
         nameContains: t.arg.string({
           required: false,
-          description: 'Case-insensitive text contained in the role name.',
+          description: 'Case-insensitive text contained in the role name; at most 100 characters.',
+          validate: maxLength(MAX_LENGTH.search),
         }),
       },
       resolve: async (_root, args, ctx) => {
