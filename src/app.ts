@@ -13,6 +13,7 @@ import { useAccessLog } from './access-log.ts';
 import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
@@ -116,6 +117,8 @@ export function createApp(deps: AppDeps): App {
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
       useAccessLog(log),
+      // Every error of every answer gets a stable extensions.code (src/error-codes.ts).
+      useStableErrorCodes(CSRF_HEADER),
       auth.plugin,
       // A cross-site HTML form can POST application/x-www-form-urlencoded without a CORS
       // preflight, and Yoga executes it: such "simple" requests must carry this header.
