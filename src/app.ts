@@ -13,6 +13,7 @@ import { useAccessLog } from './access-log.ts';
 import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
@@ -131,6 +132,8 @@ export function createApp(deps: AppDeps): App {
     plugins: [
       ...(deps.tracing ? [deps.tracing.plugin] : []),
       useAccessLog(log),
+      // Every error of every answer gets a stable extensions.code (src/error-codes.ts).
+      useStableErrorCodes(CSRF_HEADER),
       auth.plugin,
       // After the caller check: with API_KEYS set, /metrics needs a key like GraphQL does.
       ...(deps.metrics ? [deps.metrics.plugin] : []),
