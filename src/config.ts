@@ -78,6 +78,13 @@ const Env = z.object({
       })
       .optional(),
   ),
+  KEEPER_ID_FORMAT: emptyAsUnset(
+    z
+      .enum(['auto', 'keeper', 'relaxed'], {
+        error: 'KEEPER_ID_FORMAT must be auto, keeper or relaxed',
+      })
+      .optional(),
+  ),
   SCIM_UPSTREAM_KIND: emptyAsUnset(
     z
       .enum(['auto', 'keeper', 'scim'], {
@@ -184,6 +191,12 @@ export type Config = {
     orFilters: 'auto' | 'on' | 'off';
     /** Whether Group resources carry `members`: `auto` looks at the first Groups answer. */
     groupMembers: 'auto' | 'include' | 'omit';
+    /**
+     * The shape of upstream ids the facade accepts from callers: `keeper` (user and role ids are
+     * digits, team UIDs base64url), `relaxed` (any URL-safe id, e.g. UUIDs of an RFC server), or
+     * `auto`: `keeper` when the upstream is Keeper (SCIM_UPSTREAM_KIND), else `relaxed`.
+     */
+    idFormat: 'auto' | 'keeper' | 'relaxed';
     connectTimeoutMs: number;
     requestTimeoutMs: number;
     maxConnections: number;
@@ -395,6 +408,7 @@ export function loadConfig(
       rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
+      idFormat: e.KEEPER_ID_FORMAT ?? 'auto',
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
       requestTimeoutMs: upstreamTimeoutMs,
       maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,

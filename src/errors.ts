@@ -1,3 +1,4 @@
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { ScanLimitError } from './loaders.ts';
 import {
@@ -131,6 +132,10 @@ export function maskError(
     path: graphqlError?.path,
   };
 
+  if (original instanceof PothosValidationError && original.extensions.code === undefined) {
+    const { message, extensions } = describeInvalidArgument(original);
+    return new GraphQLError(message, { ...location, extensions });
+  }
   if (original instanceof GraphQLError) return original;
   if (graphqlError && (original === undefined || original === null)) return graphqlError;
 
@@ -159,4 +164,25 @@ export function maskError(
     ...location,
     extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
   });
+}
+
+type Issue = { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] };
+
+/**
+ * A query argument that failed a schema rule (a zod check of the validation plugin, or a global id
+ * the relay plugin could not decode): BAD_USER_INPUT naming the argument, as `a.b` for a field of
+ * an input object.
+ */
+function describeInvalidArgument(error: PothosValidationError): {
+  message: string;
+  extensions: Record<string, unknown>;
+} {
+  const issue = (error as { issues?: readonly Issue[] }).issues?.[0];
+  const argument = issue?.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+  if (!issue || !argument)
+    return { message: error.message, extensions: { code: 'BAD_USER_INPUT' } };
+  return {
+    message: `\`${argument}\` ${issue.message}`,
+    extensions: { code: 'BAD_USER_INPUT', argument },
+  };
 }

@@ -687,10 +687,13 @@ function checkToken(token: string): string {
 }
 
 function encodeId(id: string): string {
-  // An empty id would turn GET /Users/{id} into GET /Users/, i.e. a list.
+  // An empty id would turn GET /Users/{id} into GET /Users/, i.e. a list; `.` and `..` (which
+  // encodeURIComponent leaves alone) would address {base}/Users or {base} once a server or proxy
+  // normalises the path.
   if (typeof id !== 'string' || id.length === 0) {
     throw new TypeError('A SCIM id must be a non-empty string');
   }
+  if (id === '.' || id === '..') throw new TypeError('A SCIM id must not be a dot segment');
   return encodeURIComponent(id);
 }
 

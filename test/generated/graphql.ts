@@ -197,11 +197,11 @@ export type UpdateUserInput = {
 export type UserFilter = {
   /** Only active (true) or only locked (false) users. */
   active?: boolean | null | undefined;
-  /** Exactly this externalId (case-sensitive). */
+  /** Exactly this externalId (case-sensitive); at most 256 characters. */
   externalId?: string | null | undefined;
-  /** Case-insensitive text contained in the userName, displayName, given or family name. */
+  /** Case-insensitive text contained in the userName, displayName, given or family name; at most 100 characters. */
   search?: string | null | undefined;
-  /** Exactly this userName (case-insensitive). */
+  /** Exactly this userName (case-insensitive); at most 254 characters. */
   userName?: string | null | undefined;
 };
 

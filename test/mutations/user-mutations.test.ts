@@ -178,11 +178,11 @@ describe('user mutations', () => {
           "__typename": "InvalidInputError",
           "fields": [
             {
-              "message": "Invalid global ID: not a global id",
+              "message": "Invalid global id: it is not one this service issued.",
               "path": "input",
             },
           ],
-          "message": "Invalid global ID: not a global id",
+          "message": "Invalid global id: it is not one this service issued.",
         },
       }
     `);
