@@ -11,7 +11,15 @@ import {
   resolveOffsetConnection,
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
-import { Role, RoleConnection, Team, TeamConnection, User, UserConnection } from './refs.ts';
+import {
+  branded,
+  Role,
+  RoleConnection,
+  Team,
+  TeamConnection,
+  User,
+  UserConnection,
+} from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
 
 const Email = builder.objectRef<UserModel['emails'][number]>('Email').implement({
@@ -34,7 +42,8 @@ builder.node(User, {
   description:
     'A Keeper user of the connected node. Keeper never deletes users over SCIM: a deprovisioned user stays listed with `active: false` (locked).',
   id: { resolve: (u) => u.id },
-  loadMany: (ids, ctx: Context) => Promise.all(ids.map((id) => ctx.loaders.userById.load(id))),
+  loadMany: async (ids, ctx: Context) =>
+    branded('User', await Promise.all(ids.map((id) => ctx.loaders.userById.load(id)))),
   fields: (t) => ({
     keeperId: t.string({
       description: "Keeper's id for this user (the SCIM `id`, Keeper's enterprise user id).",
