@@ -142,6 +142,7 @@ async function main(): Promise<void> {
     scim,
     upstream: info,
     idempotency: sharedState.idempotency,
+    locks: sharedState.locks,
     readiness: sharedState.readiness,
     lifecycle,
   });
