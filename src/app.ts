@@ -18,6 +18,7 @@ import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import { createMemoryGroupLocks, type GroupLocks } from './locks.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
@@ -41,6 +42,11 @@ export type AppDeps = {
    * @default built from the configuration (API_KEYS, API_KEYS_FILE, JWT_*)
    */
   callerAuth?: CallerAuth;
+  /**
+   * Per-group write locks; pass shared ones when running replicas.
+   * @default in this process
+   */
+  locks?: GroupLocks;
   /**
    * More conditions of `/ready` besides the upstream (e.g. the shared state store); each one
    * that fails turns it to 503, and the body names them all.
@@ -87,6 +93,7 @@ export function createApp(deps: AppDeps): App {
   const idempotency =
     deps.idempotency ??
     createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
+  const locks = deps.locks ?? createMemoryGroupLocks();
   const log = deps.log ?? silentLogger;
   const { tracing } = deps;
   const observeUpstream = (request: Request): AttemptObserver => {
@@ -117,7 +124,7 @@ export function createApp(deps: AppDeps): App {
     // checked); the request's caller was identified there once and is remembered.
     context: async ({ request }) =>
       createContext(
-        { ...deps, idempotency, observeUpstream },
+        { ...deps, idempotency, locks, observeUpstream },
         request,
         (await auth.identify(request)) ?? UNIDENTIFIED,
       ),
