@@ -112,6 +112,7 @@ const Env = z.object({
   JWT_ISSUER: emptyAsUnset(z.string().optional()),
   JWT_AUDIENCE: emptyAsUnset(z.string().optional()),
   JWT_SCOPES_CLAIM: emptyAsUnset(z.string().optional()),
+  AUDIT_CAPACITY: integer('AUDIT_CAPACITY', 1, 10_000_000),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   UPSTREAM_STATS_FOR: emptyAsUnset(
     z
@@ -234,6 +235,8 @@ export type Config = {
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
+  /** Most audit events kept in memory for `auditEvents` (the oldest go first). */
+  auditCapacity: number;
   /** Calls per second to the upstream, for all replicas together; `undefined` = no limit. */
   upstreamRateLimit: number | undefined;
   /**
@@ -515,6 +518,7 @@ export function loadConfig(
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
+    auditCapacity: e.AUDIT_CAPACITY ?? 10_000,
     upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,
     redis: e.REDIS_URL
       ? {
