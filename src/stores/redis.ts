@@ -190,9 +190,13 @@ export function createRedisConnection(
       }
     },
     async close() {
-      // Nothing is left to wait for at shutdown; disconnect also stops the reconnect timer.
-      client.disconnect();
-      subscriber?.disconnect();
+      // Nothing is left to wait for at shutdown; disconnect also stops the reconnect timer. A
+      // TLS handshake cut off here can still fail after ioredis stopped listening to its socket,
+      // and an unheard 'error' would end the process: listen to the sockets ourselves.
+      for (const c of [client, subscriber]) {
+        c?.stream?.on('error', () => {});
+        c?.disconnect();
+      }
     },
   };
 }
