@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
@@ -37,6 +38,9 @@ export type ContextDeps = {
 
 export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
   const stats = new UpstreamStats();
+  // Every upstream call in flight listens for the caller going away, and one request may have
+  // UPSTREAM_REQUEST_CONCURRENCY of them: not a leak, so no warning for it.
+  setMaxListeners(deps.config.scim.requestConcurrency + 16, request.signal);
   const call: CallOptions = {
     signal: request.signal,
     deadline: performance.now() + deps.config.requestTimeoutMs,
