@@ -18,6 +18,7 @@ import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import { createMemoryGroupLocks, type GroupLocks } from './locks.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
@@ -36,6 +37,11 @@ export type AppDeps = {
    * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
    */
   idempotency?: IdempotencyStore;
+  /**
+   * Per-group write locks; pass shared ones when running replicas.
+   * @default in this process
+   */
+  locks?: GroupLocks;
   /**
    * More conditions of `/ready` besides the upstream (e.g. the shared state store); each one
    * that fails turns it to 503, and the body names them all.
@@ -82,6 +88,7 @@ export function createApp(deps: AppDeps): App {
   const idempotency =
     deps.idempotency ??
     createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
+  const locks = deps.locks ?? createMemoryGroupLocks();
   const log = deps.log ?? silentLogger;
   const { tracing } = deps;
   const observeUpstream = (request: Request): AttemptObserver => {
@@ -107,7 +114,7 @@ export function createApp(deps: AppDeps): App {
     // The auth plugin has refused every request without a valid key by now (when keys are set).
     context: ({ request }) =>
       createContext(
-        { ...deps, idempotency, observeUpstream },
+        { ...deps, idempotency, locks, observeUpstream },
         request,
         auth.identify(request) ?? ANONYMOUS,
       ),

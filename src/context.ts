@@ -4,6 +4,7 @@ import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
+import type { GroupLocks } from './locks.ts';
 import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
 import type { UpstreamInfo } from './upstream.ts';
@@ -25,6 +26,8 @@ export type Context = {
   caller: Caller;
   /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
   idempotency: IdempotencyStore;
+  /** Per-group write locks of read-then-write mutations (src/locks.ts). */
+  locks: GroupLocks;
 };
 
 export type ContextDeps = {
@@ -32,6 +35,7 @@ export type ContextDeps = {
   config: Config;
   upstream: UpstreamInfo;
   idempotency: IdempotencyStore;
+  locks: GroupLocks;
   /** Watches each SCIM attempt of a request (request id and trace headers, spans). */
   observeUpstream?: (request: Request) => AttemptObserver;
 };

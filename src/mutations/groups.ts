@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from '../context.ts';
 import { groupKey } from '../loaders.ts';
+import { groupLockName, type HeldLock } from '../locks.ts';
 import type { GroupModel } from '../model.ts';
 import { NameAlreadyInUseError, UnmanagedGroupError } from '../schema/errors.ts';
 import { explainNotFound, groupModel, requireGroup, requireMembers } from '../schema/mutation.ts';
@@ -166,18 +167,37 @@ export async function currentMembers(ctx: Context, group: ScimGroup): Promise<st
   return (await ctx.loaders.membershipIndex()).get(group.id) ?? [];
 }
 
+/**
+ * Runs a read-then-write of one group holding its write lock (all replicas, with a shared
+ * store), so that what was read is still true when the write goes out. Waiting ends with the
+ * request's deadline; call `lock.assertHeld()` right before writing.
+ */
+export function withGroupLock<T>(
+  ctx: Context,
+  groupId: string,
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  return ctx.locks.withLock(groupLockName(groupId), fn, {
+    signal: ctx.call.signal,
+    deadline: ctx.call.deadline,
+  });
+}
+
 /** DELETE /Groups/{id}, after checking it is this kind of group and SCIM-managed. */
-export async function deleteGroup(ctx: Context, kind: Kind, groupId: string): Promise<void> {
-  const model =
-    kind === 'Team'
-      ? await requireGroup(ctx, 'Team', groupId)
-      : await requireGroup(ctx, 'Role', groupId);
-  if (!model.group.externalId) throw new UnmanagedGroupError(kind, groupId);
-  try {
-    await ctx.scim.groups.delete(groupId, ctx.call);
-  } catch (error) {
-    return explainNotFound(ctx, error, [{ typename: kind, keeperId: groupId }]);
-  }
+export function deleteGroup(ctx: Context, kind: Kind, groupId: string): Promise<void> {
+  return withGroupLock(ctx, groupId, async (lock) => {
+    const model =
+      kind === 'Team'
+        ? await requireGroup(ctx, 'Team', groupId)
+        : await requireGroup(ctx, 'Role', groupId);
+    if (!model.group.externalId) throw new UnmanagedGroupError(kind, groupId);
+    await lock.assertHeld();
+    try {
+      await ctx.scim.groups.delete(groupId, ctx.call);
+    } catch (error) {
+      return explainNotFound(ctx, error, [{ typename: kind, keeperId: groupId }]);
+    }
+  });
 }
 
 /** A UUID-shaped externalId that is a function of `seed` (SHA-256, RFC 9562 v8 layout). */

@@ -10,6 +10,7 @@ import {
   patchMembers,
   removeMembersOf,
   requireNameFree,
+  withGroupLock,
 } from '../mutations/groups.ts';
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
 import { ScimConflictError, ScimNotFoundError } from '../scim/errors.ts';
@@ -352,24 +353,28 @@ builder.mutationField('setTeamMembers', (t) =>
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, 'setTeamMembers', input, async () => {
         const teamId = input.teamId.id;
-        const team = await requireGroup(ctx, 'Team', teamId);
-        const wanted = keeperIds(input.userIds);
-        const current = await currentMembers(ctx, team.group);
-        const has = new Set(current);
-        const toAdd = wanted.filter((id) => !has.has(id));
-        const keep = new Set(wanted);
-        const toRemove = current.filter((id) => !keep.has(id));
-        if (toAdd.length + toRemove.length === 0) {
-          return { team, added: 0, removed: 0 };
-        }
-        const model = await patchMembers(
-          ctx,
-          'Team',
-          teamId,
-          [...addMembers(toAdd), ...removeMembers(toRemove)],
-          toAdd,
-        );
-        return { team: asTeam(model), added: toAdd.length, removed: toRemove.length };
+        // The difference is computed from a read: no other write to the team may come between.
+        return withGroupLock(ctx, teamId, async (lock) => {
+          const team = await requireGroup(ctx, 'Team', teamId);
+          const wanted = keeperIds(input.userIds);
+          const current = await currentMembers(ctx, team.group);
+          const has = new Set(current);
+          const toAdd = wanted.filter((id) => !has.has(id));
+          const keep = new Set(wanted);
+          const toRemove = current.filter((id) => !keep.has(id));
+          if (toAdd.length + toRemove.length === 0) {
+            return { team, added: 0, removed: 0 };
+          }
+          await lock.assertHeld();
+          const model = await patchMembers(
+            ctx,
+            'Team',
+            teamId,
+            [...addMembers(toAdd), ...removeMembers(toRemove)],
+            toAdd,
+          );
+          return { team: asTeam(model), added: toAdd.length, removed: toRemove.length };
+        });
       }),
   }),
 );
