@@ -119,6 +119,7 @@ export function createApp(deps: AppDeps): App {
       keys: config.server.apiKeys,
       named: config.server.namedKeys,
       jwt: config.server.jwt,
+      ratePerMinute: config.server.callerRateLimit,
       graphiql: config.server.graphiql,
       endpoint: graphqlEndpoint,
     });

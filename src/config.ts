@@ -113,6 +113,7 @@ const Env = z.object({
   JWT_AUDIENCE: emptyAsUnset(z.string().optional()),
   JWT_SCOPES_CLAIM: emptyAsUnset(z.string().optional()),
   AUDIT_CAPACITY: integer('AUDIT_CAPACITY', 1, 10_000_000),
+  CALLER_RATE_LIMIT: integer('CALLER_RATE_LIMIT', 1, 1_000_000),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   UPSTREAM_STATS_FOR: emptyAsUnset(
     z
@@ -183,6 +184,8 @@ export type Config = {
     namedKeys: NamedKey[];
     /** API_KEYS_FILE, for reloading. */
     apiKeysFile: string | undefined;
+    /** Requests per minute per caller (key or JWT subject); undefined = no limit. */
+    callerRateLimit: number | undefined;
     /** SSO: JWTs verified against this JWKS, issuer and audience; scopes from `scopesClaim`. */
     jwt: { jwksUrl: string; issuer: string; audience: string; scopesClaim: string } | undefined;
     /** Browser origins allowed to call cross-origin (CORS); empty = same origin only. */
@@ -494,6 +497,7 @@ export function loadConfig(
       apiKeys,
       namedKeys,
       apiKeysFile: e.API_KEYS_FILE,
+      callerRateLimit: e.CALLER_RATE_LIMIT,
       jwt,
       corsOrigins,
       production,
