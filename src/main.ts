@@ -166,6 +166,7 @@ async function main(): Promise<void> {
     idempotency: sharedState.idempotency,
     locks: sharedState.locks,
     readiness: sharedState.readiness,
+    audit: { store: sharedState.audit },
     lifecycle,
     callerAuth,
   });

@@ -1,9 +1,11 @@
+import { type AuditStore, createMemoryAuditStore } from '../audit.ts';
 import type { Config } from '../config.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.ts';
 import { createMemoryGroupLocks, type GroupLocks } from '../locks.ts';
 import type { UpstreamBudget } from '../scim/budget.ts';
 import { createMemoryBudget, createRedisBudget } from './budget.ts';
 import { createRedisConnection, type RedisConnection, type RedisHealth } from './redis.ts';
+import { createRedisAuditStore } from './redis-audit.ts';
 import { createRedisIdempotencyStore } from './redis-idempotency.ts';
 import { createRedisLocks } from './redis-locks.ts';
 
@@ -17,6 +19,8 @@ export type SharedState = {
   idempotency: IdempotencyStore;
   /** Write locks of the read-then-write mutations, one group at a time. */
   locks: GroupLocks;
+  /** The audit trail's store (`auditEvents`): a memory ring, or a Redis Stream. */
+  audit: AuditStore;
   /** For `/ready` (AppDeps.readiness); empty in memory. */
   readiness: { name: string; check: () => Promise<boolean> }[];
   /** The Redis connection's state, for logs and `/ready`; undefined in memory. */
@@ -38,6 +42,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
       budget: createMemoryBudget(budgetOptions),
       idempotency: createMemoryIdempotencyStore({ ttlMs }),
       locks: createMemoryGroupLocks(),
+      audit: createMemoryAuditStore({ capacity: config.auditCapacity }),
       readiness: [],
       health: () => undefined,
       close: async () => {},
@@ -49,6 +54,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     budget: createRedisBudget(redis, budgetOptions),
     idempotency: createRedisIdempotencyStore(redis, { ttlMs, log: options.log }),
     locks: createRedisLocks(redis),
+    audit: createRedisAuditStore(redis, { capacity: config.auditCapacity }),
     readiness: [{ name: 'redis', check: () => redis.isReady() }],
     health: () => redis.health(),
     close: () => redis.close(),
