@@ -32,3 +32,11 @@ export const RoleConnection = builder.connectionObject(
   },
   { name: 'RoleEdge', description: 'A role in a page, with its cursor.' },
 );
+
+/**
+ * Description of a list nested in an object. Nullable so that a failed read of it (an upstream
+ * error) is an error at its own path and leaves the object, and a mutation payload that returns
+ * it, intact: the write it reports was applied whatever its nested lists say.
+ */
+export const NESTED = (description: string) =>
+  `${description} Null, with an error at this path, when it could not be read; in a mutation payload that still means the write was applied.`;

@@ -3,7 +3,7 @@ import { isRole, pickByName } from '../model.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
-import { Role, RoleConnection, User, UserConnection } from './refs.ts';
+import { NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
 
 builder.node(Role, {
   description:
@@ -34,7 +34,8 @@ builder.node(Role, {
     members: t.connection(
       {
         type: User,
-        description: 'The users this role is assigned to.',
+        nullable: true,
+        description: NESTED('The users this role is assigned to.'),
         resolve: (role, args, ctx) => resolveMembers(role, args, ctx),
       },
       UserConnection,

@@ -11,7 +11,7 @@ import {
 } from '../mutations/groups.ts';
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
 import { ScimNotFoundError } from '../scim/errors.ts';
-import { addMembers, removeMembers, renameGroup } from '../scim/patch.ts';
+import { renameGroup } from '../scim/patch.ts';
 import { builder } from './builder.ts';
 import {
   COMMON_ERRORS,
@@ -264,7 +264,7 @@ const membershipMutation = (
       type: Payload,
       description,
       errors: {
-        types: [...COMMON_ERRORS, NotFoundError],
+        types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
         directResult: true,
         union: { name: `${Name}Result`, description: 'The changed team, or why not.' },
       },
@@ -319,7 +319,7 @@ builder.mutationField('setTeamMembers', (t) =>
     description:
       'Makes the team have exactly these members: reads the current members, then sends the difference as one `PATCH /Groups/{id}` (`add` and `remove` together; none when nothing differs). Safe to retry.',
     errors: {
-      types: [...COMMON_ERRORS, NotFoundError],
+      types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
       directResult: true,
       union: { name: 'SetTeamMembersResult', description: 'The team, or why not.' },
     },
@@ -343,13 +343,7 @@ builder.mutationField('setTeamMembers', (t) =>
         if (toAdd.length + toRemove.length === 0) {
           return { team, added: 0, removed: 0 };
         }
-        const model = await patchMembers(
-          ctx,
-          'Team',
-          teamId,
-          [...addMembers(toAdd), ...removeMembers(toRemove)],
-          toAdd,
-        );
+        const model = await patchMembers(ctx, 'Team', teamId, { add: toAdd, remove: toRemove });
         return { team: asTeam(model), added: toAdd.length, removed: toRemove.length };
       }),
   }),

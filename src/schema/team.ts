@@ -3,7 +3,7 @@ import { isTeam, pickByName } from '../model.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
 import { resolveMembers } from './members.ts';
-import { Team, TeamConnection, User, UserConnection } from './refs.ts';
+import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
 
 builder.node(Team, {
@@ -32,7 +32,8 @@ builder.node(Team, {
     members: t.connection(
       {
         type: User,
-        description: 'The users in this team, pending approvals included.',
+        nullable: true,
+        description: NESTED('The users in this team, pending approvals included.'),
         resolve: (team, args, ctx) => resolveMembers(team, args, ctx),
       },
       UserConnection,

@@ -3,7 +3,15 @@ import { isRole, isTeam, type UserModel, userNameKey } from '../model.ts';
 import { userEq } from '../scim/filter.ts';
 import { builder } from './builder.ts';
 import { arraySource, badInput, type OffsetSource, resolveOffsetConnection } from './connection.ts';
-import { Role, RoleConnection, Team, TeamConnection, User, UserConnection } from './refs.ts';
+import {
+  NESTED,
+  Role,
+  RoleConnection,
+  Team,
+  TeamConnection,
+  User,
+  UserConnection,
+} from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
 
 const Email = builder.objectRef<UserModel['emails'][number]>('Email').implement({
@@ -71,8 +79,10 @@ builder.node(User, {
     teams: t.connection(
       {
         type: Team,
-        description:
+        nullable: true,
+        description: NESTED(
           'The teams of this node the user belongs to. Teams outside the node are not shown.',
+        ),
         resolve: async (u, args, ctx) => {
           const groups = await ctx.loaders.groupsOfUser(u);
           return resolveOffsetConnection(args, arraySource(groups.filter(isTeam)));
@@ -83,8 +93,10 @@ builder.node(User, {
     roles: t.connection(
       {
         type: Role,
-        description:
+        nullable: true,
+        description: NESTED(
           'The roles (groups named with the role prefix) of this node assigned to the user.',
+        ),
         resolve: async (u, args, ctx) => {
           const groups = await ctx.loaders.groupsOfUser(u);
           return resolveOffsetConnection(args, arraySource(groups.filter(isRole)));
