@@ -9,6 +9,7 @@ import {
   type ValidationContext,
 } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { useAccessLog } from './access-log.ts';
 import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
@@ -16,7 +17,10 @@ import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import { type Logger, silentLogger } from './log.ts';
+import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
 import { schema } from './schema/index.ts';
+import { documentSelects } from './schema/selection.ts';
 import type { ScimClient } from './scim/client.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
@@ -35,9 +39,14 @@ export type AppDeps = {
    * @default none
    */
   readiness?: ReadinessCheck[];
-  /** Where unexpected (masked) errors are reported. @default console.error */
+  /**
+   * The service's logger: the access log (one line per request), unexpected errors, Yoga's own
+   * messages (at debug level). @default silent
+   */
+  log?: Logger;
+  /** Where unexpected (masked) errors are reported. @default `log.error` with the stack */
   logError?: (error: unknown) => void;
-  /** Yoga's own request logging. @default true */
+  /** Yoga's own messages, to `log` at debug level. @default true */
   logging?: boolean;
   /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
   lifecycle?: Lifecycle;
@@ -63,7 +72,9 @@ export function createApp(deps: AppDeps): App {
   const idempotency =
     deps.idempotency ??
     createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
-  const logError = deps.logError ?? ((error: unknown) => console.error('unexpected error', error));
+  const log = deps.log ?? silentLogger;
+  const logError =
+    deps.logError ?? ((error: unknown) => log.error({ err: error }, 'unexpected error'));
   const graphqlEndpoint = '/graphql';
   const auth = createCallerAuth({
     keys: config.server.apiKeys,
@@ -75,10 +86,16 @@ export function createApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint,
     landingPage: false,
-    logging: deps.logging ?? true,
+    // Yoga reports each masked error itself; errors.ts and the access log already have, so its
+    // messages go to debug.
+    logging: deps.logging === false ? false : yogaLogger(log),
     // The auth plugin has refused every request without a valid key by now (when keys are set).
     context: ({ request }) =>
-      createContext({ ...deps, idempotency }, request, auth.identify(request) ?? ANONYMOUS),
+      createContext(
+        { ...deps, idempotency, observeUpstream: upstreamHeaders },
+        request,
+        auth.identify(request) ?? ANONYMOUS,
+      ),
     // The bundled GraphiQL: Yoga's default page loads its scripts from a CDN, which a machine
     // without internet access (or a locked-down network) cannot reach.
     renderGraphiQL,
@@ -95,9 +112,10 @@ export function createApp(deps: AppDeps): App {
       config.server.corsOrigins.length > 0
         ? { origin: config.server.corsOrigins, methods: ['GET', 'POST'], credentials: false }
         : false,
-    maskedErrors: { maskError: (error) => maskError(error, logError) },
+    maskedErrors: { maskError: (error) => maskError(error, logError, deps.upstream.name) },
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
+      useAccessLog(log),
       auth.plugin,
       // A cross-site HTML form can POST application/x-www-form-urlencoded without a CORS
       // preflight, and Yoga executes it: such "simple" requests must carry this header.
@@ -113,6 +131,7 @@ export function createApp(deps: AppDeps): App {
         blockFieldSuggestion: { enabled: config.server.production },
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
+      useReadsBySelection(),
       !config.server.introspection && useNoIntrospection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
       useReadinessCheck({
@@ -128,6 +147,21 @@ export function createApp(deps: AppDeps): App {
       }),
     ],
   });
+}
+
+/**
+ * Tells the request's loaders, before any resolver runs, whether the operation selects a field
+ * that needs memberships (`Team.members`, `Role.members`): then the one Groups read carries
+ * members; otherwise it leaves them out.
+ */
+function useReadsBySelection(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      if (documentSelects(args.document, 'members')) {
+        (args.contextValue as Context).loaders.expectMembership();
+      }
+    },
+  };
 }
 
 /**
@@ -202,3 +236,17 @@ function useUpstreamStats(
     },
   };
 }
+
+/** Yoga's logger interface, onto the service's logger at debug level. */
+function yogaLogger(log: Logger) {
+  const at =
+    (level: 'debug' | 'warn') =>
+    (...args: unknown[]) =>
+      log[level]({ yoga: args.map((a) => (a instanceof Error ? a.message : a)) }, 'yoga');
+  return { debug: at('debug'), info: at('debug'), warn: at('warn'), error: at('debug') };
+}
+
+/** Every SCIM call of a request carries its id, so upstream logs can be matched to ours. */
+const upstreamHeaders = (request: Request) => () => ({
+  headers: { [REQUEST_ID_HEADER]: requestId(request) },
+});

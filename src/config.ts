@@ -78,6 +78,20 @@ const Env = z.object({
       })
       .optional(),
   ),
+  KEEPER_ID_FORMAT: emptyAsUnset(
+    z
+      .enum(['auto', 'keeper', 'relaxed'], {
+        error: 'KEEPER_ID_FORMAT must be auto, keeper or relaxed',
+      })
+      .optional(),
+  ),
+  SCIM_UPSTREAM_KIND: emptyAsUnset(
+    z
+      .enum(['auto', 'keeper', 'scim'], {
+        error: 'SCIM_UPSTREAM_KIND must be auto, keeper or scim',
+      })
+      .optional(),
+  ),
   UPSTREAM_CONNECT_TIMEOUT_MS: integer('UPSTREAM_CONNECT_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_TIMEOUT_MS: integer('UPSTREAM_TIMEOUT_MS', 1, 600_000),
   UPSTREAM_MAX_CONNECTIONS: integer('UPSTREAM_MAX_CONNECTIONS', 1, 1024),
@@ -130,6 +144,16 @@ const Env = z.object({
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
   // Process, logs, metrics and traces.
   SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 600_000),
+  LOG_LEVEL: emptyAsUnset(
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .optional(),
+  ),
+  LOG_FORMAT: emptyAsUnset(
+    z.enum(['json', 'pretty'], { error: 'LOG_FORMAT must be json or pretty' }).optional(),
+  ),
 });
 
 export type Config = {
@@ -157,11 +181,22 @@ export type Config = {
    */
   upstream: { baseUrl: string; token: string } | undefined;
   scim: {
+    /**
+     * Whether the upstream is Keeper (messages then say "Keeper") or another SCIM 2.0 server
+     * ("the SCIM upstream"). `auto`: Keeper for Keeper's hosts and the embedded emulator.
+     */
+    upstreamKind: 'auto' | 'keeper' | 'scim';
     rolePrefix: string;
     /** Whether the upstream accepts `or` in filters: `auto` probes it once at start-up. */
     orFilters: 'auto' | 'on' | 'off';
     /** Whether Group resources carry `members`: `auto` looks at the first Groups answer. */
     groupMembers: 'auto' | 'include' | 'omit';
+    /**
+     * The shape of upstream ids the facade accepts from callers: `keeper` (user and role ids are
+     * digits, team UIDs base64url), `relaxed` (any URL-safe id, e.g. UUIDs of an RFC server), or
+     * `auto`: `keeper` when the upstream is Keeper (SCIM_UPSTREAM_KIND), else `relaxed`.
+     */
+    idFormat: 'auto' | 'keeper' | 'relaxed';
     connectTimeoutMs: number;
     requestTimeoutMs: number;
     maxConnections: number;
@@ -192,6 +227,9 @@ export type Config = {
   process: {
     /** How long in-flight requests may take to finish after SIGTERM; longer than an upstream call. */
     shutdownGraceMs: number;
+    logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** `undefined`: pretty on a terminal outside production, else JSON (src/log.ts). */
+    logFormat: 'json' | 'pretty' | undefined;
   };
 };
 
@@ -366,9 +404,11 @@ export function loadConfig(
     },
     upstream: baseUrl && token ? { baseUrl, token } : undefined,
     scim: {
+      upstreamKind: e.SCIM_UPSTREAM_KIND ?? 'auto',
       rolePrefix: e.KEEPER_ROLE_PREFIX ?? 'ROLE_',
       orFilters: e.KEEPER_FILTER_OR ?? 'auto',
       groupMembers: e.KEEPER_GROUP_MEMBERS ?? 'auto',
+      idFormat: e.KEEPER_ID_FORMAT ?? 'auto',
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS ?? 5_000,
       requestTimeoutMs: upstreamTimeoutMs,
       maxConnections: e.UPSTREAM_MAX_CONNECTIONS ?? 16,
@@ -393,6 +433,8 @@ export function loadConfig(
     emulatorPort: e.EMULATOR_PORT ?? 0,
     process: {
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? upstreamTimeoutMs + 5_000,
+      logLevel: e.LOG_LEVEL ?? 'info',
+      logFormat: e.LOG_FORMAT,
     },
   } as const;
 }

@@ -3,7 +3,7 @@ import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import type { CallOptions, ScimClient } from './scim/client.ts';
+import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
@@ -31,6 +31,8 @@ export type ContextDeps = {
   config: Config;
   upstream: UpstreamInfo;
   idempotency: IdempotencyStore;
+  /** Watches each SCIM attempt of a request (request id and trace headers, spans). */
+  observeUpstream?: (request: Request) => AttemptObserver;
 };
 
 export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
@@ -39,6 +41,7 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
     signal: request.signal,
     deadline: performance.now() + deps.config.requestTimeoutMs,
     onCall: stats.record,
+    observe: deps.observeUpstream?.(request),
   };
   return {
     ...deps,

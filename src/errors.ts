@@ -1,3 +1,4 @@
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { ScanLimitError } from './loaders.ts';
 import {
@@ -11,6 +12,7 @@ import {
   ScimUnauthorizedError,
   ScimUnavailableError,
 } from './scim/errors.ts';
+import { SharedStateUnavailableError } from './stores/errors.ts';
 
 // Top-level GraphQL errors (design.md "unexpected failures are masked, with a stable
 // extensions.code and no internals"). Expected outcomes of mutations are typed results in the
@@ -28,11 +30,18 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'SEAT_LIMIT_REACHED'
   | 'SCAN_LIMIT_EXCEEDED'
+  | 'SHARED_STATE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 const UNEXPECTED = 'Unexpected error.';
 
-function describeUpstream(error: ScimError): { code: ErrorCode; message: string; extra?: object } {
+function describeUpstream(
+  error: ScimError,
+  name: string,
+): { code: ErrorCode; message: string; extra?: object } {
+  // Keeper's wording names Keeper; any other upstream is "the SCIM upstream".
+  const keeper = name === 'Keeper';
+  const Name = keeper ? 'Keeper' : 'The SCIM upstream';
   const upstream = {
     status: error.status,
     ...(error.scimType ? { scimType: error.scimType } : {}),
@@ -40,15 +49,16 @@ function describeUpstream(error: ScimError): { code: ErrorCode; message: string;
   if (error instanceof ScimUnauthorizedError) {
     return {
       code: 'UPSTREAM_UNAUTHORIZED',
-      message:
-        'Keeper refused the SCIM token of this service (it may be wrong, rotated or not yet saved in the Admin Console).',
+      message: keeper
+        ? 'Keeper refused the SCIM token of this service (it may be wrong, rotated or not yet saved in the Admin Console).'
+        : 'The SCIM upstream refused the token of this service (it may be wrong or rotated).',
       extra: { upstream },
     };
   }
   if (error instanceof ScimRateLimitedError) {
     return {
       code: 'RATE_LIMITED',
-      message: 'Keeper is rate limiting this service; retry later.',
+      message: `${Name} is rate limiting this service; retry later.`,
       extra: {
         upstream,
         ...(error.retryAfterSeconds !== undefined ? { retryAfter: error.retryAfterSeconds } : {}),
@@ -58,40 +68,48 @@ function describeUpstream(error: ScimError): { code: ErrorCode; message: string;
   if (error instanceof ScimUnavailableError) {
     return {
       code: 'UPSTREAM_UNAVAILABLE',
-      message: 'The Keeper SCIM endpoint could not be reached or failed; retry later.',
+      message: `${keeper ? 'The Keeper SCIM endpoint' : Name} could not be reached or failed; retry later.`,
       extra: { upstream },
     };
   }
   if (error instanceof ScimProtocolError) {
     return {
       code: 'UPSTREAM_PROTOCOL_ERROR',
-      message: 'The Keeper SCIM endpoint answered with something that is not valid SCIM.',
+      message: `${keeper ? 'The Keeper SCIM endpoint' : Name} answered with something that is not valid SCIM.`,
       extra: { upstream },
     };
   }
   if (error instanceof ScimNotFoundError) {
-    return { code: 'NOT_FOUND', message: 'Not found in this Keeper node.', extra: { upstream } };
+    return {
+      code: 'NOT_FOUND',
+      message: keeper ? 'Not found in this Keeper node.' : 'Not found in the SCIM upstream.',
+      extra: { upstream },
+    };
   }
   if (error instanceof ScimConflictError) {
-    return { code: 'CONFLICT', message: 'Keeper reported a conflict.', extra: { upstream } };
+    return { code: 'CONFLICT', message: `${Name} reported a conflict.`, extra: { upstream } };
   }
   if (error instanceof ScimSeatLimitError) {
     return {
       code: 'SEAT_LIMIT_REACHED',
-      message: 'All licensed Keeper seats are in use.',
+      message: keeper
+        ? 'All licensed Keeper seats are in use.'
+        : 'The SCIM upstream has no free licensed seat.',
       extra: { upstream },
     };
   }
   if (error instanceof ScimInvalidRequestError) {
     return {
       code: 'UPSTREAM_REJECTED',
-      message: `Keeper rejected the request${error.scimType ? ` (${error.scimType})` : ''}.`,
+      message: `${Name} rejected the request${error.scimType ? ` (${error.scimType})` : ''}.`,
       extra: { upstream },
     };
   }
   return {
     code: 'UPSTREAM_UNAVAILABLE',
-    message: 'The Keeper SCIM request failed.',
+    message: keeper
+      ? 'The Keeper SCIM request failed.'
+      : 'The request to the SCIM upstream failed.',
     extra: { upstream },
   };
 }
@@ -100,7 +118,11 @@ function describeUpstream(error: ScimError): { code: ErrorCode; message: string;
  * Yoga's `maskError`: maps a thrown error to what the caller may see. `log` receives the
  * unexpected ones (never the token: nothing in the facade's errors holds it).
  */
-export function maskError(error: unknown, log: (error: unknown) => void = () => {}): GraphQLError {
+export function maskError(
+  error: unknown,
+  log: (error: unknown) => void = () => {},
+  upstreamName = 'Keeper',
+): GraphQLError {
   const graphqlError = error instanceof GraphQLError ? error : undefined;
   const original = graphqlError?.originalError ?? (graphqlError ? undefined : error);
   const location = {
@@ -110,12 +132,29 @@ export function maskError(error: unknown, log: (error: unknown) => void = () => 
     path: graphqlError?.path,
   };
 
+  if (original instanceof PothosValidationError && original.extensions.code === undefined) {
+    const { message, extensions } = describeInvalidArgument(original);
+    return new GraphQLError(message, { ...location, extensions });
+  }
   if (original instanceof GraphQLError) return original;
   if (graphqlError && (original === undefined || original === null)) return graphqlError;
 
   if (original instanceof ScimError) {
-    const { code, message, extra } = describeUpstream(original);
-    return new GraphQLError(message, { ...location, extensions: { code, ...extra } });
+    const { code, message, extra } = describeUpstream(original, upstreamName);
+    // The upstream's own detail stays on `originalError`, for the operator's (redacted) log; the
+    // caller sees only the message above, which never quotes it.
+    return new GraphQLError(message, {
+      ...location,
+      extensions: { code, ...extra },
+      originalError: original,
+    });
+  }
+  if (original instanceof SharedStateUnavailableError) {
+    // Redis could not be reached before anything was written; the connection logs the cause.
+    return new GraphQLError(original.message, {
+      ...location,
+      extensions: { code: original.code satisfies ErrorCode, retryable: true },
+    });
   }
   if (original instanceof ScanLimitError) {
     return new GraphQLError(original.message, { ...location, extensions: { code: original.code } });
@@ -125,4 +164,25 @@ export function maskError(error: unknown, log: (error: unknown) => void = () => 
     ...location,
     extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
   });
+}
+
+type Issue = { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] };
+
+/**
+ * A query argument that failed a schema rule (a zod check of the validation plugin, or a global id
+ * the relay plugin could not decode): BAD_USER_INPUT naming the argument, as `a.b` for a field of
+ * an input object.
+ */
+function describeInvalidArgument(error: PothosValidationError): {
+  message: string;
+  extensions: Record<string, unknown>;
+} {
+  const issue = (error as { issues?: readonly Issue[] }).issues?.[0];
+  const argument = issue?.path?.map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+  if (!issue || !argument)
+    return { message: error.message, extensions: { code: 'BAD_USER_INPUT' } };
+  return {
+    message: `\`${argument}\` ${issue.message}`,
+    extensions: { code: 'BAD_USER_INPUT', argument },
+  };
 }

@@ -117,11 +117,12 @@ mutation LockLeaver {
   }
 }
 
-# Deprovision: Keeper LOCKS the user (it stays listed with active false), it does not delete it.
+# Deprovision: Keeper LOCKS the user (state LOCKED, still listed with active false); an upstream
+# that really deletes answers state DELETED with user null.
 mutation DeprovisionUser {
   deprovisionUser(input: { id: "VXNlcjozNDUwNzQ4NTI0Mjk4NTI=" }) {
     __typename
-    ... on DeprovisionUserPayload { user { userName active } }
+    ... on DeprovisionUserPayload { state user { userName active } }
     ... on Error { message }
   }
 }

@@ -61,7 +61,11 @@ export function createLoaders(deps: {
   const { scim, upstream, config, call } = deps;
 
   let scan: Promise<ScimUser[]> | undefined;
-  let groups: Promise<GroupSnapshot> | undefined;
+  /** The Groups read without members, and with them. */
+  let groupsLean: Promise<GroupSnapshot> | undefined;
+  let groupsFull: Promise<GroupSnapshot> | undefined;
+  /** Whether the operation selects a field that needs memberships (set by the app per request). */
+  let expectsMembership = false;
   let membership: Promise<Map<string, string[]>> | undefined;
 
   const prime = (users: Iterable<ScimUser>) => {
@@ -196,45 +200,63 @@ export function createLoaders(deps: {
     { maxBatchSize: 1000 },
   );
 
-  /** Every group of the node, read once per request, classified as teams and roles. */
-  const groupSnapshot = (): Promise<GroupSnapshot> => {
-    groups ??= scim.groups
+  const readGroups = (withMembers: boolean): Promise<GroupSnapshot> =>
+    scim.groups
       .listAll(
-        {
-          pageSize: config.pageSize,
-          // Members are only worth their bytes when the upstream may send them.
-          excludedAttributes:
-            upstream.capabilities.groupMembers === 'omit' ? ['members'] : undefined,
-        },
+        { pageSize: config.pageSize, excludedAttributes: withMembers ? undefined : ['members'] },
         call,
       )
       .then(({ Resources: items }) => {
-        if (items.length > 0 && upstream.capabilities.groupMembers !== 'omit') {
+        if (withMembers && items.length > 0) {
           upstream.observeGroupMembers(items.some((g) => g.members !== undefined));
         }
         return buildSnapshot(
           items,
           upstream.rolePrefix,
-          upstream.capabilities.groupMembers === 'include',
+          withMembers &&
+            (upstream.capabilities.groupMembers === 'include' ||
+              items.some((g) => g.members !== undefined)),
         );
       });
-    return groups;
+
+  /** The groups with their members, read once per request (only asked where members may come). */
+  const fullSnapshot = (): Promise<GroupSnapshot> => {
+    groupsFull ??= readGroups(true);
+    return groupsFull;
+  };
+
+  const membersMayCome = () => upstream.capabilities.groupMembers !== 'omit';
+
+  /**
+   * Every group of the node, read once per request, classified as teams and roles. Without
+   * members (`excludedAttributes=members`: a few KB instead of every membership of the node)
+   * unless this request selects a field that needs them and the upstream may send them.
+   */
+  const groupSnapshot = (): Promise<GroupSnapshot> => {
+    if (groupsFull) return groupsFull;
+    if (expectsMembership && membersMayCome()) return fullSnapshot();
+    groupsLean ??= readGroups(false);
+    return groupsLean;
   };
 
   /**
    * Group id → member user ids. From Group.members when the upstream sends them, otherwise from
-   * one paged user scan (User.groups), which Keeper's own clients rely on (keeper-scim.md §2.3).
+   * one user scan (User.groups), which Keeper's own clients rely on (keeper-scim.md §2.3).
    */
   const membershipIndex = (): Promise<Map<string, string[]>> => {
-    membership ??= groupSnapshot().then(async (snapshot) => {
+    membership ??= (async () => {
       const index = new Map<string, string[]>();
-      if (snapshot.membersIncluded) {
-        for (const g of snapshot.all)
-          index.set(
-            g.group.id,
-            (g.group.members ?? []).map((m) => m.value),
-          );
-        return index;
+      if (membersMayCome()) {
+        const snapshot = await fullSnapshot();
+        if (snapshot.membersIncluded) {
+          for (const g of snapshot.all) {
+            index.set(
+              g.group.id,
+              (g.group.members ?? []).map((m) => m.value),
+            );
+          }
+          return index;
+        }
       }
       for (const user of await allUsers()) {
         for (const ref of user.groups ?? []) {
@@ -244,9 +266,20 @@ export function createLoaders(deps: {
         }
       }
       return index;
-    });
+    })();
     return membership;
   };
+
+  /**
+   * The user scan that membership will need when the upstream sends no Group.members, started
+   * now so that it runs alongside the Groups read; `false` when it will not be needed or the
+   * scan limit forbids it (the field that needs it then reports SCAN_LIMIT_EXCEEDED).
+   */
+  const membershipScan = (): Promise<unknown> | false =>
+    expectsMembership &&
+    upstream.capabilities.groupMembers === 'omit' &&
+    planScan(limits()).ok &&
+    allUsers();
 
   /**
    * Groups whose displayName or externalId equals a value (key: `groupKey(attribute, value)`),
@@ -257,6 +290,7 @@ export function createLoaders(deps: {
    */
   const groupsWhere: DataLoader<string, GroupModel[]> = new DataLoader(async (keys) => {
     const parsed = keys.map(parseGroupKey);
+    const groups = groupsFull ?? groupsLean;
     if (groups) {
       const { all } = await groups;
       return parsed.map((k) => all.filter((g) => groupMatches(g, k)));
@@ -301,7 +335,12 @@ export function createLoaders(deps: {
     groupSnapshot,
     groupsWhere,
     membershipIndex,
+    membershipScan,
     groupsOfUser,
+    /** The operation selects a field that needs memberships: read Groups with their members. */
+    expectMembership() {
+      expectsMembership = true;
+    },
     prime,
     decisions,
     /** Whether a full user scan has already been made (or started) in this request. */
@@ -309,7 +348,8 @@ export function createLoaders(deps: {
     /** Forget everything read so far: mutations call it before returning fresh data. */
     clear() {
       scan = undefined;
-      groups = undefined;
+      groupsLean = undefined;
+      groupsFull = undefined;
       membership = undefined;
       userById.clearAll();
       userByUserName.clearAll();
@@ -343,7 +383,7 @@ function groupMatches(g: GroupModel, k: GroupKey): boolean {
 function buildSnapshot(
   items: ScimGroup[],
   rolePrefix: string,
-  membersKnown: boolean,
+  membersIncluded: boolean,
 ): GroupSnapshot {
   const all = items.map((g) => classifyGroup(g, rolePrefix));
   return {
@@ -351,7 +391,7 @@ function buildSnapshot(
     byId: new Map(all.map((g) => [g.group.id, g])),
     teams: all.filter(isTeam),
     roles: all.filter(isRole),
-    membersIncluded: membersKnown || items.some((g) => g.members !== undefined),
+    membersIncluded,
   };
 }
 

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
+import { createLogger, defaultLogFormat } from './log.ts';
 import { createScimClient, type ScimClient } from './scim/client.ts';
 import { createSharedState, type SharedState } from './stores/index.ts';
 import { createUpstreamInfo } from './upstream.ts';
@@ -11,8 +13,6 @@ import { createUpstreamInfo } from './upstream.ts';
 // The command (`npm start`): load the configuration, start the embedded emulator when no Keeper
 // upstream is configured, listen, and shut down cleanly. The only module that binds ports, reads
 // signals or exits (style.md rules 1 and 2).
-
-const log = (message: string) => console.log(`[keeper-scim-graphql] ${message}`);
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -25,6 +25,23 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+
+  // The demo emulator's token is chosen here, so that the logger knows every secret from the start.
+  const demoToken = config.upstream ? undefined : randomBytes(24).toString('base64url');
+  const logger = createLogger({
+    level: config.process.logLevel,
+    format:
+      config.process.logFormat ??
+      defaultLogFormat(config.server.production, process.stdout.isTTY === true),
+    colorize: process.stdout.isTTY === true,
+    secrets: [
+      ...(config.upstream ? [config.upstream.token] : []),
+      ...(demoToken ? [demoToken] : []),
+      ...config.server.apiKeys,
+      ...(config.redis?.url ? redisPassword(config.redis.url) : []),
+    ],
+  });
+  const log = (message: string) => logger.info(message);
 
   // Signals are handled from the first moment: without a handler, SIGTERM kills at once (exit by
   // signal, nothing closed), which would happen to a process stopped while it starts.
@@ -45,7 +62,7 @@ async function main(): Promise<void> {
     await shared?.close();
     await emulator?.close();
     if (outcome === 'forced') {
-      log(`requests still running after ${graceMs} ms were cut off; exiting with status 1`);
+      logger.warn(`requests still running after ${graceMs} ms were cut off; exiting with status 1`);
       process.exit(1);
     }
     log('stopped');
@@ -61,6 +78,7 @@ async function main(): Promise<void> {
       port: config.emulatorPort,
       seed: 'demo',
       rolePrefix: config.scim.rolePrefix,
+      token: demoToken,
     });
     upstream = { baseUrl: emulator.baseUrl, token: emulator.token };
     log('No KEEPER_SCIM_URL (or KEEPER_REGION + KEEPER_NODE_ID) is set.');
@@ -94,10 +112,12 @@ async function main(): Promise<void> {
       log(
         `upstream ${upstream.baseUrl}: or-filters ${info.capabilities.orFilters ? 'on' : 'off'}, ${info.userCountHint ?? '?'} users`,
       ),
-    (error: unknown) => log(`upstream probe failed (${(error as Error).message}); serving anyway`),
+    (error: unknown) =>
+      logger.warn(`upstream probe failed (${(error as Error).message}); serving anyway`),
   );
 
   const app = createApp({
+    log: logger,
     config,
     scim,
     upstream: info,
@@ -125,9 +145,19 @@ async function main(): Promise<void> {
 
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host);
   if (!loopback && config.server.apiKeys.length === 0) {
-    log(
-      `WARNING: listening on ${config.server.host} without API_KEYS: anyone who reaches this port can do what the Keeper SCIM token can. Set API_KEYS or put an authenticating proxy in front.`,
+    logger.warn(
+      `listening on ${config.server.host} without API_KEYS: anyone who reaches this port can do what the Keeper SCIM token can. Set API_KEYS or put an authenticating proxy in front.`,
     );
+  }
+}
+
+/** The password of a Redis URL, if it carries one: a secret for the log's redaction. */
+function redisPassword(url: string): string[] {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password ? [password] : [];
+  } catch {
+    return [];
   }
 }
 

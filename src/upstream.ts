@@ -1,4 +1,4 @@
-import type { Config } from './config.ts';
+import { type Config, KEEPER_REGIONS } from './config.ts';
 import type { ScimClient } from './scim/client.ts';
 import { ScimInvalidRequestError } from './scim/errors.ts';
 import { orEq } from './scim/filter.ts';
@@ -12,15 +12,29 @@ export type Capabilities = {
   orFilters: boolean;
   /** Whether Group resources carry `members`; `unknown` until a Groups answer shows it. */
   groupMembers: 'include' | 'omit' | 'unknown';
-  /** How the two above were decided, for the `upstream` query field. */
+  /**
+   * Whether `groups` in a `POST /Users` body makes the memberships: Keeper applies it, RFC 7643
+   * makes User.groups read-only so other servers ignore it. Learned from the first create that
+   * asks for groups; `ignored` sends memberships as `PATCH /Groups/{id}` instead.
+   */
+  userGroupsOnCreate: 'applied' | 'ignored' | 'unknown';
+  /** What `DELETE /Users/{id}` does: Keeper locks the user, RFC 7644 §3.6 deletes it. */
+  userDelete: 'locks' | 'deletes' | 'unknown';
+  /** How the ones above were decided, for the `upstream` query field. */
   source: {
     orFilters: 'config' | 'probe' | 'default';
     groupMembers: 'config' | 'observed' | 'default';
   };
 };
 
+export type UpstreamKind = 'keeper' | 'scim';
+
 export type UpstreamInfo = {
   baseUrl: string;
+  /** Keeper, or another SCIM 2.0 server. */
+  kind: UpstreamKind;
+  /** How messages name the upstream: `Keeper`, or `the SCIM upstream`. */
+  name: string;
   nodeId: string | undefined;
   emulated: boolean;
   rolePrefix: string;
@@ -38,7 +52,30 @@ export type UpstreamInfo = {
   /** Record what an answer showed (user count, whether groups carry members). */
   observeUserCount(total: number): void;
   observeGroupMembers(present: boolean): void;
+  /** Record what a create with groups, or a user delete, showed. */
+  observeUserGroupsOnCreate(applied: boolean): void;
+  observeUserDelete(outcome: 'locks' | 'deletes'): void;
 };
+
+/** Keeper's own hosts (a region's domain or a subdomain of it). */
+export function isKeeperHost(baseUrl: string): boolean {
+  let host: string;
+  try {
+    host = new URL(baseUrl).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return Object.values(KEEPER_REGIONS).some((d) => host === d || host.endsWith(`.${d}`));
+}
+
+export function upstreamKind(
+  setting: Config['scim']['upstreamKind'],
+  baseUrl: string,
+  emulated: boolean,
+): UpstreamKind {
+  if (setting !== 'auto') return setting;
+  return emulated || isKeeperHost(baseUrl) ? 'keeper' : 'scim';
+}
 
 const READY_CACHE_MS = 10_000;
 const NOT_READY_CACHE_MS = 3_000;
@@ -53,6 +90,8 @@ export function createUpstreamInfo(options: {
   const capabilities: Capabilities = {
     orFilters: config.orFilters === 'on',
     groupMembers: config.groupMembers === 'auto' ? 'unknown' : config.groupMembers,
+    userGroupsOnCreate: 'unknown',
+    userDelete: 'unknown',
     source: {
       orFilters: config.orFilters === 'auto' ? 'default' : 'config',
       groupMembers: config.groupMembers === 'auto' ? 'default' : 'config',
@@ -62,8 +101,11 @@ export function createUpstreamInfo(options: {
   let readiness: { ok: boolean; at: number } = { ok: false, at: Number.NEGATIVE_INFINITY };
   let readinessCheck: Promise<boolean> | undefined;
 
+  const kind = upstreamKind(config.upstreamKind, options.baseUrl, options.emulated);
   const info: UpstreamInfo = {
     baseUrl: options.baseUrl,
+    kind,
+    name: kind === 'keeper' ? 'Keeper' : 'the SCIM upstream',
     nodeId: /\/scim\/v2\/([^/]+)\/?$/.exec(options.baseUrl)?.[1],
     emulated: options.emulated,
     rolePrefix: config.rolePrefix,
@@ -102,6 +144,12 @@ export function createUpstreamInfo(options: {
       if (config.groupMembers !== 'auto') return;
       capabilities.groupMembers = present ? 'include' : 'omit';
       capabilities.source.groupMembers = 'observed';
+    },
+    observeUserGroupsOnCreate(applied) {
+      capabilities.userGroupsOnCreate = applied ? 'applied' : 'ignored';
+    },
+    observeUserDelete(outcome) {
+      capabilities.userDelete = outcome;
     },
   };
 

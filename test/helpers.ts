@@ -1,8 +1,13 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { type App, createApp } from '../src/app.ts';
+import { type App, type AppDeps, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.ts';
+import {
+  createEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type EmulatorProfile,
+} from '../src/emulator/index.ts';
 import { createLifecycle, type Lifecycle } from '../src/lifecycle.ts';
 import { createScimClient, type ScimClient, type ScimClientOptions } from '../src/scim/client.ts';
 import { createUpstreamInfo, type UpstreamInfo } from '../src/upstream.ts';
@@ -44,6 +49,16 @@ export type Stack = {
 };
 
 /**
+ * The emulator profile a stack gets when the test names none: `keeper`, or the profile the
+ * vitest project sets in TEST_UPSTREAM_PROFILE (the mutation suite runs once per profile).
+ */
+export const PROFILE: EmulatorProfile =
+  (process.env['TEST_UPSTREAM_PROFILE'] as EmulatorProfile | undefined) ?? 'keeper';
+
+/** Whether this run's default upstream is a strict RFC server rather than Keeper. */
+export const RFC_STRICT = PROFILE === 'rfc-strict';
+
+/**
  * The facade on a fresh emulator over loopback, as `npm start` wires it, with fast retries.
  * `env` holds the facade's environment (e.g. KEEPER_GROUP_MEMBERS).
  */
@@ -53,13 +68,20 @@ export async function startStack(
     env?: Record<string, string>;
     client?: Partial<ScimClientOptions>;
     probe?: boolean;
+    /** Overrides of the app's dependencies (a logger, metrics, tracing). */
+    app?: Partial<AppDeps>;
   } = {},
 ): Promise<Stack> {
-  const emulator = await createEmulator({ seed: 'demo', ...options.emulator });
+  const profile = options.emulator?.profile ?? PROFILE;
+  const emulator = await createEmulator({ seed: 'demo', ...options.emulator, profile });
   const config = loadConfig({
     KEEPER_SCIM_URL: emulator.baseUrl,
     KEEPER_SCIM_TOKEN: emulator.token,
     NODE_ENV: 'test',
+    // The emulator stands for Keeper unless a test asks for a generic RFC server by name. The
+    // mutation suite's second run (TEST_UPSTREAM_PROFILE) keeps Keeper's wording so that one
+    // snapshot serves both runs; test/rfc checks the wording for each upstream.
+    SCIM_UPSTREAM_KIND: options.emulator?.profile === 'rfc-strict' ? 'scim' : 'keeper',
     ...options.env,
   });
   const upstreamConfig = config.upstream;
@@ -89,6 +111,7 @@ export async function startStack(
     upstream,
     logging: false,
     logError: (e) => masked.push(e),
+    ...options.app,
   });
   emulator.log.clear();
 

@@ -31,16 +31,28 @@ const ORDERING = new Set(['gt', 'ge', 'lt', 'le']);
 
 const invalidFilter = (detail: string): EmulatorError => badRequest('invalidFilter', detail);
 
+/**
+ * @param caseExact attribute paths (lower case, dotted) compared with their case on top of the
+ *   RFC's own: some servers compare `userName` and `displayName` exactly, against RFC 7643.
+ */
 export function compileFilter(
   text: string,
   profile: FilterProfile,
   target: FilterTarget,
+  caseExact: ReadonlySet<string> = CASE_EXACT,
 ): CompiledFilter {
   const ast = parseFilter(text);
   if (profile === 'keeper') checkKeeperProfile(ast, target, text);
   checkTypes(ast, []);
-  return (resource) => evaluate(ast, resource, []);
+  return (resource) => evaluate(ast, resource, [], caseExact);
 }
+
+/** The case-exact attributes of a server that also compares userName and displayName exactly. */
+export const STRICT_CASE_EXACT: ReadonlySet<string> = new Set([
+  ...CASE_EXACT,
+  'username',
+  'displayname',
+]);
 
 /** Parses with scim2-parse-filter after swapping every string literal for a placeholder. */
 function parseFilter(text: string): Filter {
@@ -140,18 +152,23 @@ function checkTypes(f: Filter, prefix: string[]): void {
   }
 }
 
-function evaluate(f: Filter, resource: unknown, prefix: string[]): boolean {
+function evaluate(
+  f: Filter,
+  resource: unknown,
+  prefix: string[],
+  caseExact: ReadonlySet<string>,
+): boolean {
   switch (f.op) {
     case 'and':
-      return f.filters.every((c) => evaluate(c, resource, prefix));
+      return f.filters.every((c) => evaluate(c, resource, prefix, caseExact));
     case 'or':
-      return f.filters.some((c) => evaluate(c, resource, prefix));
+      return f.filters.some((c) => evaluate(c, resource, prefix, caseExact));
     case 'not':
-      return !evaluate(f.filter, resource, prefix);
+      return !evaluate(f.filter, resource, prefix, caseExact);
     case '[]': {
       const path = segments(f.attrPath);
       return resolve(resource, path).some((item) =>
-        evaluate(f.valFilter, item, [...prefix, ...path]),
+        evaluate(f.valFilter, item, [...prefix, ...path], caseExact),
       );
     }
     case 'pr':
@@ -159,7 +176,7 @@ function evaluate(f: Filter, resource: unknown, prefix: string[]): boolean {
       return leaves(resource, segments(f.attrPath)).some((v) => v !== null && v !== '');
     default: {
       const path = segments(f.attrPath);
-      const exact = CASE_EXACT.has([...prefix, ...path].join('.'));
+      const exact = caseExact.has([...prefix, ...path].join('.'));
       const values = leaves(resource, path);
       const expected = f.compValue;
       // `attr eq null` asks for an unassigned attribute; RFC 7643 §2.5 treats null and empty
@@ -235,5 +252,5 @@ function compare(
 export function compileValueFilter(text: string, attribute: string): CompiledFilter {
   const ast = parseFilter(text);
   checkTypes(ast, [attribute.toLowerCase()]);
-  return (item) => evaluate(ast, item, [attribute.toLowerCase()]);
+  return (item) => evaluate(ast, item, [attribute.toLowerCase()], CASE_EXACT);
 }

@@ -12,6 +12,16 @@ export type { LogEntry, RequestLog } from './log.ts';
 export type { PagingQuirks } from './server.ts';
 export type { EmulatorStore, GroupKind, GroupRecord, UserRecord } from './store.ts';
 
+/**
+ * `rfc-strict` reproduces a SCIM 2.0 server that follows RFC 7643/7644 where Keeper does not:
+ * User.groups is read-only (ignored on POST/PUT, refused on PATCH), DELETE /Users deletes,
+ * userName and displayName compare with their case, group names are unique (409 uniqueness),
+ * unknown member ids are refused with 400 invalidValue, POST/PUT/PATCH bodies must carry
+ * `schemas`, `active` must be a JSON boolean, and PATCH answers 204 without a body. Filters take
+ * the full grammar.
+ */
+export type EmulatorProfile = FilterProfile | 'rfc-strict';
+
 export type EmulatorOptions = {
   /** @default '127.0.0.1' */
   host?: string;
@@ -23,8 +33,12 @@ export type EmulatorOptions = {
   token?: string;
   /** Licensed seats; POST /Users beyond this answers 428. Locked users hold a seat. @default 1000 */
   seats?: number;
-  /** Filter profile: `keeper` accepts only `attr eq "value"`, `rfc` the full grammar. @default 'keeper' */
-  profile?: FilterProfile;
+  /**
+   * `keeper` behaves like Keeper and accepts only `attr eq "value"` filters; `rfc` is Keeper with
+   * the full filter grammar; `rfc-strict` is a generic RFC 7644 server that differs from Keeper
+   * where the RFC lets it (see EmulatorProfile). @default 'keeper'
+   */
+  profile?: EmulatorProfile;
   /** Initial data. @default 'empty' */
   seed?: 'demo' | 'empty';
   /** Groups created with this displayName prefix become Keeper roles. @default 'ROLE_' */
@@ -81,7 +95,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const token = options.token ?? DEFAULT_TOKEN;
   if (token === '') throw new RangeError('token must not be empty');
 
-  const store = new EmulatorStore({ nodeId, seats, rolePrefix: options.rolePrefix ?? 'ROLE_' });
+  const profile = options.profile ?? 'keeper';
+  const store = new EmulatorStore({
+    nodeId,
+    seats,
+    rolePrefix: options.rolePrefix ?? 'ROLE_',
+    rfcStrict: profile === 'rfc-strict',
+  });
   if (options.seed === 'demo') seedDemo(store);
   const log = new RequestLog();
   const faults = new FaultController(options.faults);
@@ -91,7 +111,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     log,
     faults,
     token,
-    profile: options.profile ?? 'keeper',
+    profile: profile === 'rfc-strict' ? 'rfc' : profile,
     groupMembers: options.groupMembers ?? 'include',
     latencyMs: options.latencyMs ?? 0,
     paging: options.paging ?? {},

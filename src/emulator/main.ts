@@ -40,7 +40,7 @@ const EnvModel = z.object({
     z.string().regex(/^\S+$/, 'EMULATOR_TOKEN must not contain spaces').optional(),
   ),
   EMULATOR_SEATS: integer('EMULATOR_SEATS', 0, 10_000_000),
-  EMULATOR_PROFILE: oneOf('EMULATOR_PROFILE', ['keeper', 'rfc']),
+  EMULATOR_PROFILE: oneOf('EMULATOR_PROFILE', ['keeper', 'rfc', 'rfc-strict']),
   EMULATOR_SEED: oneOf('EMULATOR_SEED', ['demo', 'empty']),
   EMULATOR_ROLE_PREFIX: z.preprocess(unset, z.string().optional()),
   EMULATOR_GROUP_MEMBERS: oneOf('EMULATOR_GROUP_MEMBERS', ['include', 'omit']),

@@ -4,10 +4,10 @@ import {
   type ScimResource,
   scimPatch,
 } from 'scim-patch';
-import { SCHEMA_GROUP, SCHEMA_USER } from '../scim/schemas.ts';
+import { SCHEMA_GROUP, SCHEMA_PATCH, SCHEMA_USER } from '../scim/schemas.ts';
 import { badRequest, EmulatorError } from './errors.ts';
 import { type CompiledFilter, compileValueFilter } from './filter.ts';
-import { canonicalKeys, coerceActive } from './resources.ts';
+import { canonicalKeys, coerceActive, requireSchema } from './resources.ts';
 import type { EmulatorStore, GroupRecord, UserFields, UserName, UserRecord } from './store.ts';
 
 // PATCH (RFC 7644 §3.5.2) in every dialect Keeper receives (keeper-scim.md §5 A–E), in three steps:
@@ -72,12 +72,15 @@ const IGNORED = new Set(['schemas', 'meta']);
 
 export function patchUser(store: EmulatorStore, id: string, body: unknown): UserRecord {
   const user = store.requireUser(id);
-  const ops = normaliseBody(body, 'User', id);
+  const ops = normaliseBody(body, 'User', id, store.rfcStrict);
   let doc = userDocument(user);
   let groups = store.groupsOf(id);
   for (const op of ops) {
     if (op.kind === 'attribute') {
       doc = applyAttribute(doc, op);
+    } else if (store.rfcStrict) {
+      // RFC 7643 §4.1: User.groups is readOnly; memberships change through /Groups only.
+      throw badRequest('mutability', 'groups is read-only; PATCH the Group instead');
     } else {
       groups = applyMembership(groups, op, (groupId) => {
         const group = store.requireGroup(groupId);
@@ -85,12 +88,12 @@ export function patchUser(store: EmulatorStore, id: string, body: unknown): User
       });
     }
   }
-  return store.commitUser(id, userFieldsFrom(doc), groups);
+  return store.commitUser(id, userFieldsFrom(doc, store.rfcStrict), groups);
 }
 
 export function patchGroup(store: EmulatorStore, id: string, body: unknown): GroupRecord {
   const group = store.requireGroup(id);
-  const ops = normaliseBody(body, 'Group', id);
+  const ops = normaliseBody(body, 'Group', id, store.rfcStrict);
   let doc: PatchDocument = {
     schemas: [SCHEMA_GROUP],
     meta: {} as PatchDocument['meta'],
@@ -102,9 +105,7 @@ export function patchGroup(store: EmulatorStore, id: string, body: unknown): Gro
     if (op.kind === 'attribute') {
       doc = applyAttribute(doc, op);
     } else {
-      members = applyMembership(members, op, (userId) => {
-        return store.requireUser(userId).userName;
-      });
+      members = applyMembership(members, op, (userId) => store.requireMember(userId).userName);
     }
   }
   const displayName = optionalString(doc['displayName'], 'displayName');
@@ -115,11 +116,18 @@ export function patchGroup(store: EmulatorStore, id: string, body: unknown): Gro
 
 // ---- step 1: normalisation ------------------------------------------------------------------
 
-function normaliseBody(body: unknown, target: Target, resourceId: string): CanonicalOp[] {
+function normaliseBody(
+  body: unknown,
+  target: Target,
+  resourceId: string,
+  strict: boolean,
+): CanonicalOp[] {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('invalidSyntax', 'A PATCH body must be a JSON object with "Operations"');
   }
-  // `schemas` is not required: Keeper's own guide sends members PATCHes without it.
+  // `schemas` is not required by Keeper: its own guide sends members PATCHes without it. A
+  // strict RFC 7644 §3.5.2 server requires the PatchOp URN.
+  if (strict) requireSchema(body as Record<string, unknown>, SCHEMA_PATCH);
   const operations = canonicalKeys(body as Record<string, unknown>, ['Operations'])['Operations'];
   if (!Array.isArray(operations) || operations.length === 0) {
     throw badRequest('invalidSyntax', '"Operations" must be a non-empty array');
@@ -282,12 +290,12 @@ function applyAttribute(doc: PatchDocument, op: AttributeOp): PatchDocument {
  * Keeper has one address per user, its username, and synthesises `emails` from it
  * (keeper-scim.md §2.2), so an e-mail PATCH is accepted but changes nothing.
  */
-function userFieldsFrom(doc: PatchDocument): UserFields {
+function userFieldsFrom(doc: PatchDocument, strict: boolean): UserFields {
   const userName = doc['userName'];
   if (typeof userName !== 'string' || userName === '') {
     throw badRequest('invalidValue', 'userName is required and must be a string');
   }
-  const fields: UserFields = { userName, active: coerceActive(doc['active']) };
+  const fields: UserFields = { userName, active: coerceActive(doc['active'], strict) };
   const displayName = optionalString(doc['displayName'], 'displayName');
   const externalId = optionalString(doc['externalId'], 'externalId');
   const title = optionalString(doc['title'], 'title');

@@ -141,9 +141,10 @@ function pickSubAttributes(value: object, subs: string[]): unknown {
  * Keeper documents `"true"`/`"false"` strings for `active` and Entra sends `"True"`/`"False"`
  * (keeper-scim.md §5 A, C, §8.3); anything that is not a boolean in some case is refused.
  */
-export function coerceActive(value: unknown): boolean {
+export function coerceActive(value: unknown, strict = false): boolean {
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') {
+  // A strict RFC server takes only the JSON boolean of RFC 7643 §4.1.1.
+  if (typeof value === 'string' && !strict) {
     const lower = value.trim().toLowerCase();
     if (lower === 'true') return true;
     if (lower === 'false') return false;
@@ -197,6 +198,14 @@ export function canonicalKeys(body: Record<string, unknown>, known: readonly str
   return out;
 }
 
+/** RFC 7644 §3.3 and §3.5: a strict server refuses a body whose `schemas` lacks the URN. */
+export function requireSchema(body: Record<string, unknown>, urn: string): void {
+  const schemas = canonicalKeys(body, ['schemas'])['schemas'];
+  if (!Array.isArray(schemas) || !schemas.includes(urn)) {
+    throw badRequest('invalidSyntax', `"schemas" must list ${urn}`);
+  }
+}
+
 function asObject(body: unknown, what: string): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('invalidSyntax', `The request body must be a JSON object (${what})`);
@@ -212,8 +221,14 @@ function zodProblem(error: z.ZodError): string {
 
 export type ParsedUserBody = UserInput & { groupsGiven: boolean; activeGiven: boolean };
 
-export function parseUserBody(body: unknown): ParsedUserBody {
+/**
+ * @param strict a strict RFC server: `schemas` must name the User URN, `active` must be a JSON
+ *   boolean, and `groups` is read-only (RFC 7643 §4.1), so it is ignored.
+ */
+export function parseUserBody(body: unknown, strict = false): ParsedUserBody {
+  if (strict) requireSchema(asObject(body, 'User'), SCHEMA_USER);
   const raw = canonicalKeys(asObject(body, 'User'), USER_KEYS);
+  if (strict) delete raw['groups'];
   if (raw['name'] && typeof raw['name'] === 'object' && !Array.isArray(raw['name'])) {
     raw['name'] = canonicalKeys(raw['name'] as Record<string, unknown>, NAME_KEYS);
   }
@@ -238,7 +253,7 @@ export function parseUserBody(body: unknown): ParsedUserBody {
       ...(formatted ? { formatted } : {}),
     };
   }
-  if (input.activeGiven) input.active = coerceActive(data.active);
+  if (input.activeGiven) input.active = coerceActive(data.active, strict);
   if (data.groups) input.groups = [...new Set(data.groups.map((g) => g.value))];
   return input;
 }
@@ -246,10 +261,12 @@ export function parseUserBody(body: unknown): ParsedUserBody {
 export type ParsedGroupBody = GroupInput & { members?: string[]; id?: unknown };
 
 /**
- * `schemas` is not checked: Commander posts `…:Group;` with a stray semicolon and Entra adds its
- * own ADSCIM URN, and Keeper accepts both (keeper-scim.md §8.7). `id` is kept for PUT's check.
+ * `schemas` is not checked by Keeper: Commander posts `…:Group;` with a stray semicolon and Entra
+ * adds its own ADSCIM URN, and Keeper accepts both (keeper-scim.md §8.7); `strict` checks it.
+ * `id` is kept for PUT's check.
  */
-export function parseGroupBody(body: unknown): ParsedGroupBody {
+export function parseGroupBody(body: unknown, strict = false): ParsedGroupBody {
+  if (strict) requireSchema(asObject(body, 'Group'), SCHEMA_GROUP);
   const raw = canonicalKeys(asObject(body, 'Group'), GROUP_KEYS);
   const parsed = GroupBody.safeParse(raw);
   if (!parsed.success) throw badRequest('invalidValue', zodProblem(parsed.error));

@@ -3,7 +3,12 @@ import { SCHEMA_LIST } from '../scim/schemas.ts';
 import * as discovery from './discovery.ts';
 import { EmulatorError, errorBody, notFound } from './errors.ts';
 import type { FaultController, FaultKind } from './faults.ts';
-import { compileFilter, type FilterProfile, type FilterTarget } from './filter.ts';
+import {
+  compileFilter,
+  type FilterProfile,
+  type FilterTarget,
+  STRICT_CASE_EXACT,
+} from './filter.ts';
 import type { RequestLog } from './log.ts';
 import { patchGroup, patchUser } from './patch.ts';
 import {
@@ -260,7 +265,7 @@ function route(
       if (id === undefined) {
         if (method === 'GET') return listUsers(ctx, query);
         if (method === 'POST') {
-          const user = store.createUser(parseUserBody(body()));
+          const user = store.createUser(parseUserBody(body(), store.rfcStrict));
           return { status: 201, body: renderUser(store, user) };
         }
         return notAllowed(method, 'GET, POST');
@@ -271,11 +276,12 @@ function route(
         case 'PUT':
           return ok(renderUser(store, replaceUser(store, id, body())));
         case 'PATCH':
-          return ok(renderUser(store, patchUser(store, id, body())));
+          return patched(store, () => renderUser(store, patchUser(store, id, body())));
         case 'DELETE':
           // Keeper locks instead of deleting (keeper-scim.md §7 "Lock via active"); the user stays
-          // listed with active:false, unlike RFC 7644 §3.6.
-          store.setActive(id, false);
+          // listed with active:false, unlike RFC 7644 §3.6, which a strict server follows.
+          if (store.rfcStrict) store.deleteUser(id);
+          else store.setActive(id, false);
           return { status: 204 };
         default:
           return notAllowed(method, 'GET, PUT, PATCH, DELETE');
@@ -284,7 +290,7 @@ function route(
       if (id === undefined) {
         if (method === 'GET') return listGroups(ctx, query);
         if (method === 'POST') {
-          const input = parseGroupBody(body());
+          const input = parseGroupBody(body(), store.rfcStrict);
           const group = store.createGroup(input, input.members);
           return { status: 201, body: renderGroup(store, group, ctx.groupMembers === 'include') };
         }
@@ -301,7 +307,7 @@ function route(
             renderGroup(store, replaceGroup(store, id, body()), ctx.groupMembers === 'include'),
           );
         case 'PATCH':
-          return ok(
+          return patched(store, () =>
             renderGroup(store, patchGroup(store, id, body()), ctx.groupMembers === 'include'),
           );
         case 'DELETE':
@@ -323,7 +329,7 @@ function route(
  */
 function replaceUser(store: EmulatorStore, id: string, body: unknown) {
   const current = store.requireUser(id);
-  const input = parseUserBody(body);
+  const input = parseUserBody(body, store.rfcStrict);
   const { groups, groupsGiven, activeGiven, ...fields } = input;
   return store.commitUser(
     id,
@@ -335,7 +341,7 @@ function replaceUser(store: EmulatorStore, id: string, body: unknown) {
 /** Undocumented for Keeper (keeper-scim.md §1); served as an RFC full replace. */
 function replaceGroup(store: EmulatorStore, id: string, body: unknown) {
   store.requireGroup(id);
-  const input = parseGroupBody(body);
+  const input = parseGroupBody(body, store.rfcStrict);
   if (input.id !== undefined && input.id !== id) {
     throw new EmulatorError(400, 'id is read-only', 'mutability');
   }
@@ -372,7 +378,15 @@ function compile(ctx: ServerContext, query: URLSearchParams, target: FilterTarge
   // URLSearchParams already decodes both `+` (Keeper's docs) and `%20` (IdPs) to spaces.
   const filter = query.get('filter');
   if (filter === null || filter.trim() === '') return undefined;
-  return compileFilter(filter.trim(), ctx.profile, target);
+  return ctx.store.rfcStrict
+    ? compileFilter(filter.trim(), ctx.profile, target, STRICT_CASE_EXACT)
+    : compileFilter(filter.trim(), ctx.profile, target);
+}
+
+/** RFC 7644 §3.5.2: a PATCH may answer 200 with the resource or 204; a strict server sends 204. */
+function patched(store: EmulatorStore, apply: () => unknown): Answer {
+  const resource = apply();
+  return store.rfcStrict ? { status: 204 } : ok(resource);
 }
 
 /**

@@ -50,6 +50,11 @@ export type StoreOptions = {
   rolePrefix: string;
   /** Seeds the team UID generator; defaults to one derived from nodeId. */
   uidSeed?: number;
+  /**
+   * A generic RFC 7644 server instead of Keeper: userName unique with its case, group names
+   * unique (409 uniqueness), unknown member ids refused with 400 invalidValue. @default false
+   */
+  rfcStrict?: boolean;
 };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -57,6 +62,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export class EmulatorStore {
   readonly nodeId: string;
   readonly rolePrefix: string;
+  readonly rfcStrict: boolean;
   seats: number;
 
   readonly #users = new Map<string, UserRecord>();
@@ -71,6 +77,7 @@ export class EmulatorStore {
     this.nodeId = options.nodeId;
     this.seats = options.seats;
     this.rolePrefix = options.rolePrefix;
+    this.rfcStrict = options.rfcStrict ?? false;
     this.#prng = createPrng(options.uidSeed ?? seedFromString(options.nodeId));
     // Keeper allocates user, role and node ids from one per-enterprise counter, so they share the
     // node id's `enterprise_id << 32 + seq` space (keeper-scim.md §3). Ids only ever increase and
@@ -89,9 +96,18 @@ export class EmulatorStore {
     return user && cloneUser(user);
   }
 
+  /** For tests: the user with this userName in any case (the exact case first). */
   findUserByUserName(userName: string): UserRecord | undefined {
-    const id = this.#byUserName.get(userName.toLowerCase());
-    return id === undefined ? undefined : this.getUser(id);
+    const id = this.#byUserName.get(this.#nameKey(userName));
+    if (id !== undefined) return this.getUser(id);
+    const lower = userName.toLowerCase();
+    const user = [...this.#users.values()].find((u) => u.userName.toLowerCase() === lower);
+    return user && cloneUser(user);
+  }
+
+  /** Keeper compares userName without case (RFC 7643 caseExact=false); a strict server with it. */
+  #nameKey(userName: string): string {
+    return this.rfcStrict ? userName : userName.toLowerCase();
   }
 
   get userCount(): number {
@@ -113,8 +129,9 @@ export class EmulatorStore {
     if (!EMAIL.test(fields.userName)) {
       throw badRequest('invalidValue', `userName must be an e-mail address: ${fields.userName}`);
     }
-    // userName is caseExact=false (RFC 7643 §4.1.1), so uniqueness ignores case.
-    const owner = this.#byUserName.get(fields.userName.toLowerCase());
+    // userName is caseExact=false (RFC 7643 §4.1.1), so Keeper's uniqueness ignores case; some
+    // RFC servers compare it with its case, which the rfc-strict profile reproduces.
+    const owner = this.#byUserName.get(this.#nameKey(fields.userName));
     if (owner !== undefined && owner !== selfId) {
       throw new EmulatorError(409, 'Email already taken', 'uniqueness');
     }
@@ -135,7 +152,7 @@ export class EmulatorStore {
     this.checkGroupIds(groups);
     const user: UserRecord = { id: this.allocateId(), ...fields };
     this.#users.set(user.id, user);
-    this.#byUserName.set(user.userName.toLowerCase(), user.id);
+    this.#byUserName.set(this.#nameKey(user.userName), user.id);
     for (const groupId of groups) this.#memberSet(groupId).add(user.id);
     return cloneUser(user);
   }
@@ -149,10 +166,10 @@ export class EmulatorStore {
     if (!current) throw notFound(`User ${id} not found in node ${this.nodeId}`);
     this.checkUserFields(fields, id);
     if (groupIds) this.checkGroupIds(groupIds);
-    this.#byUserName.delete(current.userName.toLowerCase());
+    this.#byUserName.delete(this.#nameKey(current.userName));
     const next: UserRecord = { id, ...userFields(fields) };
     this.#users.set(id, next);
-    this.#byUserName.set(next.userName.toLowerCase(), id);
+    this.#byUserName.set(this.#nameKey(next.userName), id);
     if (groupIds) this.setGroupsOfUser(id, groupIds);
     return cloneUser(next);
   }
@@ -162,6 +179,26 @@ export class EmulatorStore {
     if (!user) throw notFound(`User ${id} not found in node ${this.nodeId}`);
     user.active = active;
     return cloneUser(user);
+  }
+
+  /** RFC 7644 §3.6 DELETE: the user and its memberships are gone (Keeper locks instead). */
+  deleteUser(id: string): void {
+    const user = this.#users.get(id);
+    if (!user) throw notFound(`User ${id} not found in node ${this.nodeId}`);
+    this.#users.delete(id);
+    this.#byUserName.delete(this.#nameKey(user.userName));
+    for (const members of this.#members.values()) members.delete(id);
+  }
+
+  /**
+   * A user named as a group member. Keeper answers 404 for an unknown one (keeper-scim.md §5 rule
+   * 8); a strict RFC server refuses the value of the request instead (400 invalidValue).
+   */
+  requireMember(userId: string): UserRecord {
+    const user = this.getUser(userId);
+    if (user) return user;
+    if (this.rfcStrict) throw badRequest('invalidValue', `Unknown member ${userId}`);
+    throw notFound(`User ${userId} not found in node ${this.nodeId}`);
   }
 
   // ---- groups (teams and roles) -------------------------------------------------------------
@@ -228,7 +265,8 @@ export class EmulatorStore {
     const current = this.#groups.get(id);
     if (!current) throw notFound(`Group ${id} not found in node ${this.nodeId}`);
     this.checkGroupFields(current.kind, input);
-    if (memberIds) for (const userId of memberIds) this.requireUser(userId);
+    this.#checkGroupNameFree(input.displayName, id);
+    if (memberIds) for (const userId of memberIds) this.requireMember(userId);
     const next: GroupRecord = { id, kind: current.kind, ...groupFields(input) };
     this.#groups.set(id, next);
     if (memberIds) this.#members.set(id, new Set(memberIds));
@@ -298,14 +336,25 @@ export class EmulatorStore {
 
   #addGroup(kind: GroupKind, input: GroupInput, memberIds: readonly string[]): GroupRecord {
     this.checkGroupFields(kind, input);
-    for (const userId of memberIds) this.requireUser(userId);
-    // Duplicate display names are allowed: Keeper's team-name uniqueness is an open question
+    // Duplicate display names are allowed on Keeper: its team-name uniqueness is an open question
     // (keeper-scim.md §9.15), and a permissive upstream is the harder one for a retrying client.
+    this.#checkGroupNameFree(input.displayName);
+    for (const userId of memberIds) this.requireMember(userId);
     const id = kind === 'team' ? this.allocateTeamUid() : this.allocateId();
     const group: GroupRecord = { id, kind, ...groupFields(input) };
     this.#groups.set(id, group);
     this.#members.set(id, new Set(memberIds));
     return clone(group);
+  }
+
+  /** A strict RFC server keeps displayName unique among groups (409 uniqueness). */
+  #checkGroupNameFree(displayName: string, selfId?: string): void {
+    if (!this.rfcStrict) return;
+    for (const group of this.#groups.values()) {
+      if (group.id !== selfId && group.displayName === displayName) {
+        throw new EmulatorError(409, `A group named ${displayName} already exists`, 'uniqueness');
+      }
+    }
   }
 
   #memberSet(groupId: string): Set<string> {

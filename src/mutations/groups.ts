@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from '../context.ts';
 import type { GroupModel } from '../model.ts';
 import { OutcomeUnknownError, UnmanagedGroupError } from '../schema/errors.ts';
-import { explainNotFound, groupModel, requireGroup } from '../schema/mutation.ts';
+import { explainNotFound, groupModel, requireGroup, requireMembers } from '../schema/mutation.ts';
 import { ScimNotFoundError, ScimUnavailableError } from '../scim/errors.ts';
 import { groupEq } from '../scim/filter.ts';
 import { addMembers, removeMembers } from '../scim/patch.ts';
@@ -28,6 +28,7 @@ export async function createGroup(
 ): Promise<GroupModel> {
   // Derived from the idempotency key when there is one: a repetition after an unknown outcome
   // must look for the externalId the first attempt sent.
+  await requireMembers(ctx, input.memberIds);
   const externalId = input.externalId ?? (run.key ? uuidFrom(run.key) : randomUUID());
   const lookup = async (): Promise<ScimGroup | null> => {
     const page = await ctx.scim.groups.list(
@@ -86,6 +87,7 @@ export async function patchMembers(
   groupId: string,
   change: MemberChange,
 ): Promise<GroupModel> {
+  await requireMembers(ctx, change.add);
   const operations = [...addMembers([...change.add]), ...removeMembers([...change.remove])];
   try {
     const answer = await ctx.scim.groups.patch(groupId, operations, {

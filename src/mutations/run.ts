@@ -14,7 +14,8 @@ import {
 // Rules (README "Idempotency"):
 // - the key is `input.clientMutationId`, else the `Idempotency-Key` header; both given and
 //   different is invalid input;
-// - it is scoped by mutation name; the input (minus clientMutationId) is fingerprinted;
+// - it is scoped by caller (API key digest, or "anonymous") and mutation name; the input (minus
+//   clientMutationId) is fingerprinted;
 // - same key + same input within the TTL: the first result (payload or typed error) is returned
 //   and nothing is written; a concurrent duplicate waits for the first call to finish;
 // - same key + different input: IdempotencyKeyReusedError, nothing written;
@@ -39,6 +40,7 @@ export type RunInfo = {
 };
 
 const MAX_KEY_LENGTH = 255;
+const KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_KEY_LENGTH}}$`);
 
 export async function runMutation<T extends object>(
   ctx: Context,
@@ -55,10 +57,10 @@ export async function runMutation<T extends object>(
     });
   }
   const key = given ?? header;
-  if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
+  if (key !== undefined && !KEY_PATTERN.test(key)) {
     throw invalidInput({
       path: ['input', 'clientMutationId'],
-      message: `an idempotency key must have 1 to ${MAX_KEY_LENGTH} characters`,
+      message: `an idempotency key must have 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`,
     });
   }
   const clientMutationId = given ?? null;
@@ -78,7 +80,8 @@ export async function runMutation<T extends object>(
 
   const { clientMutationId: _omit, ...rest } = input;
   const print = fingerprint(rest);
-  const scoped = `${mutation}:${key}`;
+  // Scoped by caller too: another caller's key never replays this one's answer, nor blocks it.
+  const scoped = `${ctx.caller.id}:${mutation}:${key}`;
   const store = ctx.idempotency;
   for (;;) {
     const begun = await store.begin(scoped, print);

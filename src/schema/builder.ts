@@ -11,6 +11,7 @@ import {
   MAX_COMPLEXITY,
   MAX_DEPTH,
 } from './complexity.ts';
+import { decodeNodeId } from './ids.ts';
 
 // Plugin order is a decision (style.md rule 4): lifecycle hooks run in REVERSE order, and the
 // errors plugin must wrap validation so that a failed zod check on a mutation input becomes the
@@ -34,6 +35,8 @@ export const builder = new SchemaBuilder<{
   },
   defaultFieldNullability: false,
   relay: {
+    // Checks the shape of every decoded id before it can reach an upstream URL (ids.ts).
+    decodeGlobalID: decodeNodeId,
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeFieldOptions: { nullable: false, description: 'The object at this edge.' },

@@ -1,5 +1,6 @@
 import { cursorToOffset, offsetForArgs, offsetToCursor } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
+import { z } from 'zod';
 
 // Relay connections over offset-paged sources (SCIM lists are 1-based startIndex + count). Pothos'
 // offsetForArgs does the cursor arithmetic; this adds what the contract asks for and Pothos does
@@ -35,6 +36,16 @@ export type Connection<T> = {
   };
   totalCount: number;
 };
+
+/**
+ * Longest lookup and filter strings, checked before any upstream call (a 10 MB userName must not
+ * become a 10 MB upstream URL): RFC 5321's 254 for e-mail addresses, 256 for names and
+ * externalIds (as mutation inputs), 100 for text searched in a scan.
+ */
+export const MAX_LENGTH = { email: 254, name: 256, externalId: 256, search: 100 } as const;
+
+export const maxLength = (n: number) =>
+  z.string().max(n, { error: `must have at most ${n} characters` });
 
 export const badInput = (message: string, argument?: string) =>
   new GraphQLError(message, {

@@ -21,7 +21,18 @@ export class BaseError extends Error {
   get replayable(): boolean {
     return true;
   }
+
+  /**
+   * The message for an upstream named `upstream` (`Keeper` or `the SCIM upstream`); `message`
+   * itself is the Keeper wording. Built from the error's fields, so a replayed error gets it too.
+   */
+  messageFor(upstream: string): string {
+    void upstream;
+    return this.message;
+  }
 }
+
+const isKeeper = (upstream: string) => upstream === 'Keeper';
 
 /** Keeper's 409 "Email already taken"; uniqueness ignores case (keeper-scim.md §7). */
 export class EmailAlreadyInUseError extends BaseError {
@@ -32,6 +43,12 @@ export class EmailAlreadyInUseError extends BaseError {
     );
     this.email = email;
   }
+
+  override messageFor(upstream: string): string {
+    return isKeeper(upstream)
+      ? this.message
+      : `The user name ${this.email} is already in use in ${upstream}.`;
+  }
 }
 
 /** Keeper's 428 "Number of licensed seats was exceeded". */
@@ -40,6 +57,12 @@ export class SeatLimitReachedError extends BaseError {
     super(
       'All licensed Keeper seats are in use; free a seat or add licences, then retry. Locked users hold a seat.',
     );
+  }
+
+  override messageFor(upstream: string): string {
+    return isKeeper(upstream)
+      ? this.message
+      : `${upstream} has no free licensed seat; free one or add licences, then retry.`;
   }
 }
 
@@ -52,6 +75,32 @@ export class NotFoundError extends BaseError {
     );
     this.typename = typename;
     this.keeperId = keeperId;
+  }
+
+  override messageFor(upstream: string): string {
+    return isKeeper(upstream)
+      ? this.message
+      : `No ${this.typename} with id ${encodeGlobalID(this.typename, this.keeperId)} (upstream id ${this.keeperId}) in ${upstream}.`;
+  }
+}
+
+/**
+ * A team or role name that another group already has (compared without case): Keeper would make
+ * a second group with the name, a server with unique names answers 409 uniqueness.
+ */
+export class NameAlreadyInUseError extends BaseError {
+  readonly typename: 'Team' | 'Role';
+  /** The name asked for (`name` is the error class's, as on every Error). */
+  readonly takenName: string;
+  /** Keeper ids of the groups that have the name; empty when only a 409 said so. */
+  readonly existingKeeperIds: string[];
+  constructor(typename: 'Team' | 'Role', takenName: string, existingKeeperIds: string[]) {
+    super(
+      `The name "${takenName}" is already used by another team or role (compared without case). Choose another name, or send allowDuplicateName: true where the upstream allows two groups with one name.`,
+    );
+    this.typename = typename;
+    this.takenName = takenName;
+    this.existingKeeperIds = existingKeeperIds;
   }
 }
 
@@ -106,6 +155,12 @@ export class UnmanagedGroupError extends BaseError {
     this.typename = typename;
     this.keeperId = keeperId;
   }
+
+  override messageFor(upstream: string): string {
+    return isKeeper(upstream)
+      ? this.message
+      : `This ${this.typename.toLowerCase()} was not created through SCIM provisioning (it has no externalId), so this service does not delete it; delete it in ${upstream} itself.`;
+  }
 }
 
 // ---- stored form, for idempotent replays ------------------------------------------------------
@@ -114,6 +169,7 @@ const REPLAYABLE = {
   EmailAlreadyInUseError,
   SeatLimitReachedError,
   NotFoundError,
+  NameAlreadyInUseError,
   UnmanagedGroupError,
 } as const;
 
@@ -166,7 +222,15 @@ export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description:
     'An expected failure of a mutation. Every error type implements it, so `... on Error { message }` reads any of them.',
   fields: (t) => ({
-    message: t.exposeString('message', { description: 'What went wrong, for people.' }),
+    message: t.string({
+      description: 'What went wrong, for people.',
+      // Duck-typed: the object a union member resolves from is not always `instanceof` the class
+      // (measured: false for a NotFoundError thrown from a resolver).
+      resolve: (e, _args, ctx) =>
+        'messageFor' in e && typeof e.messageFor === 'function'
+          ? (e as BaseError).messageFor(ctx.upstream.name)
+          : e.message,
+    }),
   }),
 });
 
@@ -209,6 +273,21 @@ builder.objectType(NotFoundError, {
       description: 'The kind of object that was looked for: `User`, `Team` or `Role`.',
     }),
     keeperId: t.exposeString('keeperId', { description: "Keeper's id that was not found." }),
+  }),
+});
+
+builder.objectType(NameAlreadyInUseError, {
+  name: 'NameAlreadyInUseError',
+  description:
+    'Another team or role already has this name, compared without case. Nothing was written. Keeper allows two groups with one name, other SCIM servers answer 409 uniqueness; send `allowDuplicateName: true` to create or rename anyway where the upstream allows it.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    name: t.exposeString('takenName', { description: 'The name that is taken, as given.' }),
+    existingIds: t.idList({
+      description:
+        'Global ids of the teams or roles that have the name; empty when only the upstream’s 409 said so and a look-up found none.',
+      resolve: (e) => e.existingKeeperIds.map((id) => encodeGlobalID(e.typename, id)),
+    }),
   }),
 });
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Context } from '../context.ts';
 import { classifyGroup, type GroupModel, type RoleModel, type TeamModel } from '../model.ts';
 import type { PayloadBase } from '../mutations/run.ts';
-import { ScimNotFoundError } from '../scim/errors.ts';
+import { ScimInvalidRequestError, ScimNotFoundError } from '../scim/errors.ts';
 import type { ScimGroup } from '../scim/schemas.ts';
 import type { builder } from './builder.ts';
 import { invalidInput, type NodeTypename, NotFoundError } from './errors.ts';
@@ -174,13 +174,33 @@ export async function findMissing(
   return undefined;
 }
 
-/** Maps a 404 of a write to the NotFoundError of the object it was about, else rethrows. */
+/**
+ * Before a write that names users as members: on an upstream that is not Keeper, the NotFoundError
+ * of the first user that does not exist. Keeper answers an unknown member with a 404, which
+ * explainNotFound names; other servers may answer 400 or, worse, drop the id silently.
+ */
+export async function requireMembers(ctx: Context, userIds: readonly string[]): Promise<void> {
+  if (ctx.upstream.kind === 'keeper' || userIds.length === 0) return;
+  const missing = await findMissing(
+    ctx,
+    userIds.map((keeperId) => ({ typename: 'User' as const, keeperId })),
+  );
+  if (missing) throw missing;
+}
+
+/**
+ * Maps a refused write to the NotFoundError of the object it named that does not exist, else
+ * rethrows: Keeper answers 404 for an unknown id, other SCIM servers 400 invalidValue.
+ */
 export async function explainNotFound(
   ctx: Context,
   error: unknown,
   refs: { typename: NodeTypename; keeperId: string }[],
 ): Promise<never> {
-  if (error instanceof ScimNotFoundError) {
+  if (
+    error instanceof ScimNotFoundError ||
+    (error instanceof ScimInvalidRequestError && error.scimType === 'invalidValue')
+  ) {
     const missing = await findMissing(ctx, refs);
     if (missing) throw missing;
   }

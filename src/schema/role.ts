@@ -1,7 +1,14 @@
 import { groupKey } from '../loaders.ts';
 import { isRole, pickByName } from '../model.ts';
 import { builder } from './builder.ts';
-import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
+import {
+  arraySource,
+  badInput,
+  MAX_LENGTH,
+  maxLength,
+  resolveOffsetConnection,
+} from './connection.ts';
+import { checkKeeperId } from './ids.ts';
 import { resolveMembers } from './members.ts';
 import { NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
 
@@ -51,10 +58,14 @@ builder.queryFields((t) => ({
       'One role, by exactly one of: global `id`, `keeperId` or `name` (with or without the prefix). Null when there is none.',
     args: {
       id: t.arg.globalID({ required: false, description: 'The global id of a Role.' }),
-      keeperId: t.arg.string({ required: false, description: "Keeper's id of the role's group." }),
+      keeperId: t.arg.string({
+        required: false,
+        description: "Keeper's id of the role's group: digits, unless KEEPER_ID_FORMAT=relaxed.",
+      }),
       name: t.arg.string({
         required: false,
-        description: 'The role name, with or without the role prefix.',
+        description: 'The role name, with or without the role prefix; at most 256 characters.',
+        validate: maxLength(MAX_LENGTH.name),
       }),
     },
     resolve: async (_root, args, ctx) => {
@@ -66,6 +77,7 @@ builder.queryFields((t) => ({
         const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', groupName));
         return pickByName(found.filter(isRole), groupName);
       }
+      if (args.keeperId != null) checkKeeperId(ctx, 'Role', args.keeperId, 'keeperId');
       const keeperId = args.id ? (args.id.typename === 'Role' ? args.id.id : null) : args.keeperId;
       if (keeperId == null) return null;
       const group = (await ctx.loaders.groupSnapshot()).byId.get(keeperId);
@@ -80,7 +92,8 @@ builder.queryFields((t) => ({
       args: {
         nameContains: t.arg.string({
           required: false,
-          description: 'Case-insensitive text contained in the role name.',
+          description: 'Case-insensitive text contained in the role name; at most 100 characters.',
+          validate: maxLength(MAX_LENGTH.search),
         }),
       },
       resolve: async (_root, args, ctx) => {

@@ -1,4 +1,10 @@
-import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import {
+  type DocumentNode,
+  type GraphQLResolveInfo,
+  Kind,
+  type SelectionSetNode,
+  visit,
+} from 'graphql';
 
 /**
  * Whether the selection below the current field asks, at any depth, for a field with one of
@@ -34,4 +40,25 @@ export async function alongside<T>(main: Promise<T>, side: Promise<unknown> | fa
   const [result] = await Promise.allSettled([main, side || undefined]);
   if (result.status === 'rejected') throw result.reason;
   return result.value;
+}
+
+const documentFields = new WeakMap<DocumentNode, Set<string>>();
+
+/**
+ * Whether any operation or fragment of `document` selects a field named `name`, whatever its
+ * type: an over-approximation that costs one walk per parsed document (Yoga reuses them).
+ */
+export function documentSelects(document: DocumentNode, name: string): boolean {
+  let names = documentFields.get(document);
+  if (!names) {
+    const found = new Set<string>();
+    visit(document, {
+      [Kind.FIELD]: (node) => {
+        found.add(node.name.value);
+      },
+    });
+    names = found;
+    documentFields.set(document, names);
+  }
+  return names.has(name);
 }

@@ -1,7 +1,14 @@
 import { groupKey } from '../loaders.ts';
 import { isTeam, pickByName } from '../model.ts';
 import { builder } from './builder.ts';
-import { arraySource, badInput, resolveOffsetConnection } from './connection.ts';
+import {
+  arraySource,
+  badInput,
+  MAX_LENGTH,
+  maxLength,
+  resolveOffsetConnection,
+} from './connection.ts';
+import { checkKeeperId } from './ids.ts';
 import { resolveMembers } from './members.ts';
 import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
@@ -47,15 +54,19 @@ const TeamFilter = builder.inputType('TeamFilter', {
   fields: (t) => ({
     name: t.string({
       required: false,
-      description: 'This team name (compared without case, as SCIM does); asked upstream.',
+      description:
+        'This team name (compared without case, as SCIM does); asked upstream. At most 256 characters.',
+      validate: maxLength(MAX_LENGTH.name),
     }),
     nameContains: t.string({
       required: false,
-      description: 'Case-insensitive text contained in the name.',
+      description: 'Case-insensitive text contained in the name; at most 100 characters.',
+      validate: maxLength(MAX_LENGTH.search),
     }),
     externalId: t.string({
       required: false,
-      description: 'Exactly this externalId; asked upstream.',
+      description: 'Exactly this externalId; asked upstream. At most 256 characters.',
+      validate: maxLength(MAX_LENGTH.externalId),
     }),
   }),
 });
@@ -70,12 +81,14 @@ builder.queryFields((t) => ({
       id: t.arg.globalID({ required: false, description: 'The global id of a Team.' }),
       keeperId: t.arg.string({
         required: false,
-        description: "Keeper's team UID (the SCIM Group id).",
+        description:
+          "Keeper's team UID (the SCIM Group id): base64url, unless KEEPER_ID_FORMAT=relaxed.",
       }),
       name: t.arg.string({
         required: false,
         description:
-          'The team name; compared without case as SCIM does, the same-case team first. Asked upstream as `displayName eq`.',
+          'The team name; compared without case as SCIM does, the same-case team first. Asked upstream as `displayName eq`. At most 256 characters.',
+        validate: maxLength(MAX_LENGTH.name),
       }),
     },
     resolve: async (_root, args, ctx) => {
@@ -85,6 +98,7 @@ builder.queryFields((t) => ({
         const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', args.name));
         return pickByName(found.filter(isTeam), args.name);
       }
+      if (args.keeperId != null) checkKeeperId(ctx, 'Team', args.keeperId, 'keeperId');
       const keeperId = args.id ? (args.id.typename === 'Team' ? args.id.id : null) : args.keeperId;
       if (keeperId == null) return null;
       const group = (await ctx.loaders.groupSnapshot()).byId.get(keeperId);
@@ -117,9 +131,7 @@ builder.queryFields((t) => ({
             ? ctx.loaders.groupsWhere.load(exact)
             : ctx.loaders.groupSnapshot().then((snapshot) => snapshot.all),
           // Without Group.members, membership comes from the user scan: read it meanwhile.
-          ctx.upstream.capabilities.groupMembers === 'omit' &&
-            selectsField(info, ['members']) &&
-            ctx.loaders.allUsers(),
+          selectsField(info, ['members']) && ctx.loaders.membershipScan(),
         );
         const needle = f.nameContains?.toLowerCase();
         const list = candidates

@@ -24,6 +24,14 @@ const UpstreamCapabilities = builder.objectRef<Capabilities>('UpstreamCapabiliti
         'How `groupMembers` was decided: `config` (KEEPER_GROUP_MEMBERS), `observed` or `default`.',
       resolve: (c) => c.source.groupMembers,
     }),
+    userGroupsOnCreate: t.exposeString('userGroupsOnCreate', {
+      description:
+        'Whether `groups` in a `POST /Users` body makes the memberships: `applied` (Keeper), `ignored` (RFC 7643 makes User.groups read-only; the facade then adds the user with one `PATCH /Groups/{id}` per group), or `unknown` until the first createUser with teams or roles shows it.',
+    }),
+    userDelete: t.exposeString('userDelete', {
+      description:
+        'What `DELETE /Users/{id}` does: `locks` (Keeper), `deletes` (RFC 7644), or `unknown` until the first deprovisionUser shows it.',
+    }),
   }),
 });
 
@@ -45,6 +53,10 @@ const Upstream = builder.objectRef<UpstreamInfo>('Upstream').implement({
       description:
         'The Keeper node id, read from the base URL; null like `baseUrl` for callers without an API key in production.',
       resolve: (u, _args, ctx) => (addressShown(ctx) ? (u.nodeId ?? null) : null),
+    }),
+    kind: t.exposeString('kind', {
+      description:
+        '`keeper` for Keeper (and the embedded emulator), `scim` for another SCIM 2.0 server; set by SCIM_UPSTREAM_KIND, by default from the host. Messages name Keeper only for `keeper`.',
     }),
     emulated: t.exposeBoolean('emulated', {
       description:

@@ -1,7 +1,9 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.ts';
 import { type UserModel, userNameKey } from '../model.ts';
 import { createWithLookup } from '../mutations/create.ts';
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
+import { ensureMemberships, requireGroups, sendGroupsOnCreate } from '../mutations/users.ts';
 import { ScimConflictError, ScimNotFoundError, ScimSeatLimitError } from '../scim/errors.ts';
 import { userEq } from '../scim/filter.ts';
 import { replaceAttributes, setActive } from '../scim/patch.ts';
@@ -146,6 +148,14 @@ builder.mutationField('createUser', (t) =>
       runMutation(ctx, 'createUser', input, async ({ previousUncertain }) => {
         const teams = keeperIds(input.teamIds);
         const roles = keeperIds(input.roleIds);
+        const groupRefs = [
+          ...teams.map((keeperId) => ({ typename: 'Team' as const, keeperId })),
+          ...roles.map((keeperId) => ({ typename: 'Role' as const, keeperId })),
+        ];
+        // Nothing is written for a team or role that does not exist.
+        await requireGroups(ctx, groupRefs);
+        const groupIds = [...teams, ...roles];
+        const groupsInBody = groupIds.length > 0 && sendGroupsOnCreate(ctx);
         const body: ScimUserInput = {
           userName: input.userName,
           ...(input.displayName ? { displayName: input.displayName } : {}),
@@ -158,9 +168,7 @@ builder.mutationField('createUser', (t) =>
                 },
               }
             : {}),
-          ...(teams.length + roles.length > 0
-            ? { groups: [...teams, ...roles].map((value) => ({ value })) }
-            : {}),
+          ...(groupsInBody ? { groups: groupIds.map((value) => ({ value })) } : {}),
           active: true,
         };
         try {
@@ -173,14 +181,12 @@ builder.mutationField('createUser', (t) =>
             // Keeper answers 409 to a second user with the same userName.
             upstreamRefusesDuplicates: true,
           });
-          return { user };
+          // An upstream that ignores User.groups (RFC 7643 read-only) gets one PATCH per group.
+          return { user: await ensureMemberships(ctx, user, groupIds, groupsInBody) };
         } catch (error) {
           if (error instanceof ScimConflictError) throw new EmailAlreadyInUseError(input.userName);
           if (error instanceof ScimSeatLimitError) throw new SeatLimitReachedError();
-          return explainNotFound(ctx, error, [
-            ...teams.map((keeperId) => ({ typename: 'Team' as const, keeperId })),
-            ...roles.map((keeperId) => ({ typename: 'Role' as const, keeperId })),
-          ]);
+          return explainNotFound(ctx, error, groupRefs);
         }
       }),
   }),
@@ -423,21 +429,60 @@ activeMutation(
 
 const DeprovisionUserInput = UserRefInput('DeprovisionUserInput', 'The user to deprovision.');
 
-const DeprovisionUserPayload = userPayload(
-  'DeprovisionUserPayload',
-  'The deprovisioned user: Keeper locked it.',
-  'The user, still listed, with `active: false`.',
-);
+type DeprovisionPayload = {
+  state: 'LOCKED' | 'DELETED';
+  keeperId: string;
+  user: UserModel | null;
+} & PayloadBase;
+
+const DeprovisionState = builder.enumType('DeprovisionState', {
+  description: 'What deprovisioning did to the user; it depends on the upstream.',
+  values: {
+    LOCKED: {
+      description:
+        'The user is locked (`active: false`) and still listed; `unlockUser` brings it back. What Keeper does.',
+    },
+    DELETED: {
+      description:
+        'The user is gone from the upstream (RFC 7644 `DELETE` semantics of other SCIM servers).',
+    },
+  },
+});
+
+const DeprovisionUserPayload = builder
+  .objectRef<DeprovisionPayload>('DeprovisionUserPayload')
+  .implement({
+    description:
+      'The deprovisioned user: locked (Keeper) or deleted (other SCIM servers). A repeat answers the same.',
+    fields: (t) => ({
+      state: t.field({
+        type: DeprovisionState,
+        description: 'Whether the user is now locked or deleted.',
+        resolve: (p) => p.state,
+      }),
+      deprovisionedUserId: t.id({
+        description: 'The global id of the user.',
+        resolve: (p) => encodeGlobalID('User', p.keeperId),
+      }),
+      user: t.field({
+        type: User,
+        nullable: true,
+        description: 'The user, still listed, with `active: false` when LOCKED; null when DELETED.',
+        resolve: (p) => p.user,
+      }),
+      ...payloadBaseFields(t),
+    }),
+  });
 
 builder.mutationField('deprovisionUser', (t) =>
   t.field({
     type: DeprovisionUserPayload,
     description:
-      'Deprovisions a user (`DELETE /Users/{id}`). Keeper does NOT delete the user: it LOCKS it. The user stays listed with `active: false`, keeps its seat until an admin removes it in the Admin Console, and `unlockUser` brings it back. Safe to retry.',
+      'Deprovisions a user (`DELETE /Users/{id}`). Keeper does NOT delete the user: it LOCKS it. The user stays listed with `active: false`, keeps its seat until an admin removes it in the Admin Console, and `unlockUser` brings it back; `state` is then LOCKED. An upstream that really deletes answers DELETED with `user: null`. Safe to retry: a repeat answers the same state.',
     errors: {
       types: [...COMMON_ERRORS, NotFoundError],
       directResult: true,
-      union: { name: 'DeprovisionUserResult', description: 'The locked user, or why not.' },
+      union: { name: 'DeprovisionUserResult', description: 'The deprovisioned user, or why not.' },
     },
     args: {
       input: t.arg({ type: DeprovisionUserInput, required: true, description: 'Which user.' }),
@@ -445,13 +490,28 @@ builder.mutationField('deprovisionUser', (t) =>
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, 'deprovisionUser', input, async () => {
         const id = input.id.id;
+        const deleted = { state: 'DELETED' as const, keeperId: id, user: null };
         try {
           await ctx.scim.users.delete(id, ctx.call);
         } catch (error) {
+          // On an upstream that deletes, a repeat finds nothing: the user is as deleted as asked.
+          if (
+            error instanceof ScimNotFoundError &&
+            ctx.upstream.capabilities.userDelete === 'deletes'
+          ) {
+            return deleted;
+          }
           return userWriteError(error, id);
         }
-        // DELETE answers 204: the locked user is read back for the payload.
-        return { user: await ctx.scim.users.get(id, ctx.call) };
+        // DELETE answers 204: the user is read back to tell a lock from a delete.
+        let user: UserModel | null = null;
+        try {
+          user = await ctx.scim.users.get(id, ctx.call);
+        } catch (error) {
+          if (!(error instanceof ScimNotFoundError)) throw error;
+        }
+        ctx.upstream.observeUserDelete(user ? 'locks' : 'deletes');
+        return user ? { state: 'LOCKED' as const, keeperId: id, user } : deleted;
       }),
   }),
 );

@@ -2,7 +2,15 @@ import type { Context } from '../context.ts';
 import { isRole, isTeam, type UserModel, userNameKey } from '../model.ts';
 import { userEq } from '../scim/filter.ts';
 import { builder } from './builder.ts';
-import { arraySource, badInput, type OffsetSource, resolveOffsetConnection } from './connection.ts';
+import {
+  arraySource,
+  badInput,
+  MAX_LENGTH,
+  maxLength,
+  type OffsetSource,
+  resolveOffsetConnection,
+} from './connection.ts';
+import { checkKeeperId } from './ids.ts';
 import {
   NESTED,
   Role,
@@ -113,11 +121,13 @@ const UserFilter = builder.inputType('UserFilter', {
   fields: (t) => ({
     userName: t.string({
       required: false,
-      description: 'Exactly this userName (case-insensitive).',
+      description: 'Exactly this userName (case-insensitive); at most 254 characters.',
+      validate: maxLength(MAX_LENGTH.email),
     }),
     externalId: t.string({
       required: false,
-      description: 'Exactly this externalId (case-sensitive).',
+      description: 'Exactly this externalId (case-sensitive); at most 256 characters.',
+      validate: maxLength(MAX_LENGTH.externalId),
     }),
     active: t.boolean({
       required: false,
@@ -126,7 +136,8 @@ const UserFilter = builder.inputType('UserFilter', {
     search: t.string({
       required: false,
       description:
-        'Case-insensitive text contained in the userName, displayName, given or family name.',
+        'Case-insensitive text contained in the userName, displayName, given or family name; at most 100 characters.',
+      validate: maxLength(MAX_LENGTH.search),
     }),
   }),
 });
@@ -214,12 +225,20 @@ builder.queryFields((t) => ({
       'One user, by exactly one of: global `id`, `keeperId`, `userName` (case-insensitive) or `externalId`. Null when there is none.',
     args: {
       id: t.arg.globalID({ required: false, description: 'The global id of a User.' }),
-      keeperId: t.arg.string({ required: false, description: "Keeper's id (the SCIM id)." }),
+      keeperId: t.arg.string({
+        required: false,
+        description: "Keeper's id (the SCIM id): digits, unless KEEPER_ID_FORMAT=relaxed.",
+      }),
       userName: t.arg.string({
         required: false,
-        description: 'The e-mail address the user signs in with.',
+        description: 'The e-mail address the user signs in with; at most 254 characters.',
+        validate: maxLength(MAX_LENGTH.email),
       }),
-      externalId: t.arg.string({ required: false, description: "The identity provider's id." }),
+      externalId: t.arg.string({
+        required: false,
+        description: "The identity provider's id; at most 256 characters.",
+        validate: maxLength(MAX_LENGTH.externalId),
+      }),
     },
     resolve: (_root, args, ctx, info) =>
       alongside(
@@ -270,7 +289,10 @@ function findUser(args: UserLookupArgs, ctx: Context): Promise<UserModel | null>
     if (args.id.typename !== 'User') return Promise.resolve(null);
     return ctx.loaders.userById.load(args.id.id);
   }
-  if (args.keeperId != null) return ctx.loaders.userById.load(args.keeperId);
+  if (args.keeperId != null) {
+    checkKeeperId(ctx, 'User', args.keeperId, 'keeperId');
+    return ctx.loaders.userById.load(args.keeperId);
+  }
   if (args.userName != null) return ctx.loaders.userByUserName.load(userNameKey(args.userName));
   return ctx.loaders.userByExternalId.load(args.externalId as string);
 }

@@ -53,6 +53,17 @@ export type UpstreamCall = {
   errorCode?: string;
 };
 
+/**
+ * Watches HTTP attempts (logs, metrics, traces): called as an attempt starts; the headers it
+ * returns are sent with that attempt (a request id, a trace context), and `end` is called once
+ * with the attempt's outcome. Exceptions it throws are ignored.
+ */
+export type AttemptObserver = (start: {
+  method: string;
+  route: string;
+  attempt: number;
+}) => { headers?: Record<string, string>; end?: (call: UpstreamCall) => void } | undefined;
+
 export type CallOptions = {
   /** Cancels the call (all attempts and the waits between them). */
   signal?: AbortSignal;
@@ -64,6 +75,8 @@ export type CallOptions = {
   deadline?: number;
   /** Per-GraphQL-request stats collector, called in addition to the client-wide `onCall`. */
   onCall?: (call: UpstreamCall) => void;
+  /** Per-request attempt observer, in addition to the client-wide `observe`. */
+  observe?: AttemptObserver;
 };
 
 export type PatchCallOptions = CallOptions & {
@@ -139,6 +152,8 @@ export type ScimClientOptions = {
   retry?: RetryOptions | false;
   /** Called for every HTTP attempt. Exceptions it throws are ignored. */
   onCall?: (call: UpstreamCall) => void;
+  /** Client-wide attempt observer (e.g. metrics). */
+  observe?: AttemptObserver;
   /**
    * Asked before every HTTP attempt (retries included) and told of every 429 with Retry-After:
    * a rate for the upstream and pauses shared by every caller (budget.ts).
@@ -266,6 +281,31 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     }
   }
 
+  /** Starts the observers of one attempt: the headers they add, and what to call at its end. */
+  function observe(opts: CallOptions | undefined, start: Parameters<AttemptObserver>[0]) {
+    const headers: Record<string, string> = {};
+    const ends: ((call: UpstreamCall) => void)[] = [];
+    for (const observer of [options.observe, opts?.observe]) {
+      try {
+        const watch = observer?.(start);
+        Object.assign(headers, watch?.headers);
+        if (watch?.end) ends.push(watch.end);
+      } catch {
+        // A broken observer must not fail an upstream call.
+      }
+    }
+    const end = (call: UpstreamCall) => {
+      for (const hook of ends) {
+        try {
+          hook(call);
+        } catch {
+          // Same.
+        }
+      }
+    };
+    return { headers, end };
+  }
+
   /** One HTTP attempt. Resolves with a usable answer (< 300), rejects with a ScimError. */
   async function attempt(
     spec: RequestSpec,
@@ -277,15 +317,19 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
   ): Promise<Answer> {
     const info: ScimRequestInfo = { method: spec.method, path: spec.path };
     const started = performance.now();
-    const done = (status: number, errorCode?: string) =>
-      report(opts, {
+    const watch = observe(opts, { method: spec.method, route: spec.route, attempt: n });
+    const done = (status: number, errorCode?: string) => {
+      const call: UpstreamCall = {
         method: spec.method,
         route: spec.route,
         status,
         durationMs: performance.now() - started,
         attempt: n,
         ...(errorCode === undefined ? {} : { errorCode }),
-      });
+      };
+      report(opts, call);
+      watch.end(call);
+    };
     const failTransport = (cause: unknown, status: number): never => {
       if (callerSignal?.aborted) {
         done(status, 'ABORTED');
@@ -303,7 +347,11 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         origin: base.origin,
         path: `${base.path}${spec.path}${spec.query ? `?${spec.query}` : ''}`,
         method: spec.method,
-        headers: hasBody ? { ...baseHeaders, 'content-type': CONTENT_TYPE } : baseHeaders,
+        headers: {
+          ...watch.headers,
+          ...baseHeaders,
+          ...(hasBody ? { 'content-type': CONTENT_TYPE } : {}),
+        },
         body: hasBody ? JSON.stringify(spec.body) : null,
         signal,
         // Never longer than what is left of the deadline.
@@ -624,10 +672,13 @@ function checkToken(token: string): string {
 }
 
 function encodeId(id: string): string {
-  // An empty id would turn GET /Users/{id} into GET /Users/, i.e. a list.
+  // An empty id would turn GET /Users/{id} into GET /Users/, i.e. a list; `.` and `..` (which
+  // encodeURIComponent leaves alone) would address {base}/Users or {base} once a server or proxy
+  // normalises the path.
   if (typeof id !== 'string' || id.length === 0) {
     throw new TypeError('A SCIM id must be a non-empty string');
   }
+  if (id === '.' || id === '..') throw new TypeError('A SCIM id must not be a dot segment');
   return encodeURIComponent(id);
 }
 

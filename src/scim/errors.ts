@@ -167,8 +167,9 @@ export function errorFromResponse(
   const scimType = parsed.success ? parsed.data.scimType : undefined;
   const detail = parsed.success ? parsed.data.detail : undefined;
   const init: ScimErrorInit = { ...request, status, scimType, detail };
+  // `detail` is the upstream's own text: kept as data on the error (the operator's log shows it,
+  // redacted), never put into a message, which may reach a caller or an unredacted log.
   const where = `${request.method} ${stripQuery(request.path)}`;
-  const said = detail ? `: ${detail}` : '';
 
   if (status < 400) {
     return new ScimProtocolError(
@@ -182,8 +183,8 @@ export function errorFromResponse(
       init,
     );
   }
-  if (status === 404) return new ScimNotFoundError(`Not found in this node: ${where}${said}`, init);
-  if (status === 409) return new ScimConflictError(`Conflict on ${where}${said}`, init);
+  if (status === 404) return new ScimNotFoundError(`Not found in this node: ${where}`, init);
+  if (status === 409) return new ScimConflictError(`Conflict on ${where}`, init);
   if (status === 428) return new ScimSeatLimitError(`Licensed seats exceeded on ${where}`, init);
   if (status === 429) {
     return new ScimRateLimitedError(`Rate limited on ${where}`, {
@@ -193,7 +194,7 @@ export function errorFromResponse(
   }
   if (status === 400) {
     return new ScimInvalidRequestError(
-      `Invalid request ${where}${scimType ? ` (${scimType})` : ''}${said}`,
+      `Invalid request ${where}${scimType ? ` (${scimType})` : ''}`,
       init,
     );
   }
@@ -203,7 +204,7 @@ export function errorFromResponse(
       requestSent: true,
     });
   }
-  return new ScimError(`SCIM request ${where} failed with status ${status}${said}`, init);
+  return new ScimError(`SCIM request ${where} failed with status ${status}`, init);
 }
 
 // undici error codes that prove the request never left this process.

@@ -3,6 +3,7 @@ import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempote
 import type { UpstreamBudget } from '../scim/budget.ts';
 import { createMemoryBudget, createRedisBudget } from './budget.ts';
 import { createRedisConnection, type RedisConnection, type RedisHealth } from './redis.ts';
+import { createRedisIdempotencyStore } from './redis-idempotency.ts';
 
 // Everything replicas must agree on, chosen in one place by REDIS_URL: without it each piece
 // lives in this process's memory (one replica), with it on Redis (any number of replicas).
@@ -41,7 +42,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
   return {
     kind: 'redis',
     budget: createRedisBudget(redis, budgetOptions),
-    idempotency: createMemoryIdempotencyStore({ ttlMs }),
+    idempotency: createRedisIdempotencyStore(redis, { ttlMs, log: options.log }),
     readiness: [{ name: 'redis', check: () => redis.isReady() }],
     health: () => redis.health(),
     close: () => redis.close(),

@@ -135,7 +135,11 @@ export function createRedisConnection(
   const getSubscriber = (): Redis => {
     if (subscriber) return subscriber;
     // Subscriptions are kept across reconnects (autoResubscribe), so this one may queue.
-    const sub = openClient(config.url, { ...base, enableOfflineQueue: true, commandTimeout: 0 });
+    const sub = openClient(config.url, {
+      ...base,
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+    });
     sub.on('error', () => {
       // Reported by the command connection; a waiter falls back to polling meanwhile.
     });
@@ -154,12 +158,20 @@ export function createRedisConnection(
     async subscribe(channel, listener) {
       const full = key(channel);
       let set = listeners.get(full);
+      const first = !set;
       if (!set) {
         set = new Set();
         listeners.set(full, set);
-        await getSubscriber().subscribe(full);
       }
       set.add(listener);
+      if (first) {
+        try {
+          await getSubscriber().subscribe(full);
+        } catch (error) {
+          listeners.delete(full);
+          throw new SharedStateUnavailableError('subscribe', error);
+        }
+      }
       return () => {
         set.delete(listener);
       };

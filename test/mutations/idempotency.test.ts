@@ -92,7 +92,7 @@ describe('idempotency keys', () => {
   });
 
   it('replays a typed error too', async () => {
-    const input = { userName: 'Thomas.Brennan@acme.example', clientMutationId: 'onboard-taken' };
+    const input = { userName: 'thomas.brennan@acme.example', clientMutationId: 'onboard-taken' };
     const first = await stack.run(CreateUserDocument, { input });
     const second = await stack.run(CreateUserDocument, { input });
     expect(first.data?.createUser.__typename).toBe('EmailAlreadyInUseError');

@@ -7,7 +7,7 @@ import {
   UnlockUserDocument,
   UpdateUserDocument,
 } from '../generated/graphql.ts';
-import { type Stack, startStack } from '../helpers.ts';
+import { RFC_STRICT, type Stack, startStack } from '../helpers.ts';
 import { calls, roleGid, seededGroup, seededUser, teamGid, userGid, writes } from './helpers.ts';
 
 describe('user mutations', () => {
@@ -74,7 +74,12 @@ describe('user mutations', () => {
         },
       }
     `);
-    expect(writes(stack)).toEqual(['POST /Users']);
+    // An upstream that ignores User.groups on POST (RFC 7643 read-only) gets a PATCH per group.
+    expect(writes(stack).sort()).toEqual(
+      RFC_STRICT
+        ? [`PATCH /Groups/${admins.id}`, `PATCH /Groups/${security.id}`, 'POST /Users'].sort()
+        : ['POST /Users'],
+    );
     const stored = stack.emulator.store.findUserByUserName('ada.lovelace@acme.example');
     expect(stored).toMatchObject({
       userName: 'Ada.Lovelace@acme.example',
@@ -86,19 +91,21 @@ describe('user mutations', () => {
     expect(stack.emulator.store.groupsOf(stored?.id ?? '')).toEqual([security.id, admins.id]);
   });
 
-  it('answers EmailAlreadyInUseError for a taken address, whatever its case', async () => {
+  // An upstream that compares userName with its case takes another spelling as another user.
+  it('answers EmailAlreadyInUseError for a taken address, whatever its case', async ({ skip }) => {
+    skip(RFC_STRICT);
     const result = await stack.run(CreateUserDocument, {
       input: { userName: 'THOMAS.Brennan@Acme.Example' },
     });
     expect(result.data).toMatchInlineSnapshot(`
-      {
-        "createUser": {
-          "__typename": "EmailAlreadyInUseError",
-          "email": "THOMAS.Brennan@Acme.Example",
-          "message": "The e-mail address THOMAS.Brennan@Acme.Example is already in use by a Keeper user (compared without case).",
-        },
-      }
-    `);
+    {
+      "createUser": {
+        "__typename": "EmailAlreadyInUseError",
+        "email": "THOMAS.Brennan@Acme.Example",
+        "message": "The e-mail address THOMAS.Brennan@Acme.Example is already in use by a Keeper user (compared without case).",
+      },
+    }
+  `);
     expect(calls(stack)).toEqual(['POST /Users 409']);
     expect(stack.emulator.store.userCount).toBe(521);
   });
@@ -122,7 +129,8 @@ describe('user mutations', () => {
         },
       }
     `);
-    expect(writes(stack)).toEqual(['POST /Users']);
+    // The teams are checked before the POST: nothing is written.
+    expect(writes(stack)).toEqual([]);
     expect(stack.emulator.store.findUserByUserName('grace@acme.example')).toBeUndefined();
   });
 
@@ -170,11 +178,11 @@ describe('user mutations', () => {
           "__typename": "InvalidInputError",
           "fields": [
             {
-              "message": "Invalid global ID: not a global id",
+              "message": "Invalid global id: it is not one this service issued.",
               "path": "input",
             },
           ],
-          "message": "Invalid global ID: not a global id",
+          "message": "Invalid global id: it is not one this service issued.",
         },
       }
     `);
@@ -226,18 +234,19 @@ describe('user mutations', () => {
     expect(stack.emulator.store.getUser(user.id)?.name?.familyName).toBeUndefined();
   });
 
-  it('answers EmailAlreadyInUseError when an update takes another address', async () => {
+  it('answers EmailAlreadyInUseError when an update takes another address', async ({ skip }) => {
+    skip(RFC_STRICT);
     const user = seededUser(stack, 'yusuf.hoffmann@acme.example');
     const result = await stack.run(UpdateUserDocument, {
       input: { id: userGid(user.id), userName: 'NORA.HADDAD@acme.example' },
     });
     expect(result.data?.updateUser).toMatchInlineSnapshot(`
-      {
-        "__typename": "EmailAlreadyInUseError",
-        "email": "NORA.HADDAD@acme.example",
-        "message": "The e-mail address NORA.HADDAD@acme.example is already in use by a Keeper user (compared without case).",
-      }
-    `);
+    {
+      "__typename": "EmailAlreadyInUseError",
+      "email": "NORA.HADDAD@acme.example",
+      "message": "The e-mail address NORA.HADDAD@acme.example is already in use by a Keeper user (compared without case).",
+    }
+  `);
     expect(stack.emulator.store.getUser(user.id)?.userName).toBe('yusuf.hoffmann@acme.example');
   });
 
@@ -371,19 +380,25 @@ describe('user mutations', () => {
     expect(locked.data?.lockUser.__typename).toBe('LockUserPayload');
     expect(calls(stack).filter((c) => c.startsWith('PATCH'))).toEqual([
       `PATCH /Users/${user.id} 503`,
-      `PATCH /Users/${user.id} 200`,
+      `PATCH /Users/${user.id} ${RFC_STRICT ? 204 : 200}`,
     ]);
     expect(stack.emulator.store.getUser(user.id)?.active).toBe(false);
   });
 
-  it('deprovisions with DELETE, which Keeper turns into a lock: the user stays, inactive', async () => {
+  // test/rfc checks the DELETED answer of an upstream that deletes.
+  it('deprovisions with DELETE, which Keeper turns into a lock: the user stays, inactive', async ({
+    skip,
+  }) => {
+    skip(RFC_STRICT);
     const user = seededUser(stack, 'thomas.brennan@acme.example');
     const result = await stack.run(DeprovisionUserDocument, { input: { id: userGid(user.id) } });
     expect(result.data).toMatchInlineSnapshot(`
       {
         "deprovisionUser": {
           "__typename": "DeprovisionUserPayload",
+          "deprovisionedUserId": "VXNlcjozNDUwNzQ4NTI0Mjk4NDY=",
           "replayed": false,
+          "state": "LOCKED",
           "user": {
             "__typename": "User",
             "active": false,

@@ -98,6 +98,12 @@ describe('scim client requests', () => {
     expect(page.Resources.map((u) => u.id)).toEqual(['1']);
     expect(calls.map((c) => c.route)).toEqual(['/Users/{id}', '/Users']);
     await expect(client.users.get('')).rejects.toThrow(TypeError);
+    // Dot segments would climb out of {base}/Users/ once a server or proxy normalises the path.
+    for (const id of ['.', '..']) {
+      await expect(client.users.get(id)).rejects.toThrow(TypeError);
+      await expect(client.groups.delete(id)).rejects.toThrow(TypeError);
+    }
+    expect(calls).toHaveLength(2);
   });
 
   it('accepts a base URL with a trailing slash', async () => {

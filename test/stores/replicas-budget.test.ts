@@ -66,11 +66,13 @@ describe.runIf(redisAvailable)('upstream budget across replicas', () => {
     expect(answers.every((a) => a.errors === undefined)).toBe(true);
     const times = stack.emulator.log.entries.map((e) => e.receivedAt).sort((x, y) => x - y);
     expect(times).toHaveLength(2 * perReplica);
-    // GCRA spaces starts 100 ms apart, so any 11 consecutive arrivals span at least 1 s; the
-    // tolerance covers Redis's whole-millisecond clock and the loopback hop.
-    const spans = times.slice(10).map((t, i) => t - (times[i] ?? 0));
-    expect(Math.min(...spans)).toBeGreaterThan(950);
-    // Unlimited, the same 30 calls arrive within a few tens of milliseconds.
-    expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThan(2800);
+    // GCRA spaces the starts 100 ms apart (any 11 within 1 s at most); an arrival may lag its
+    // start by the event loop and the loopback hop, which we allow up to 200 ms: no window of one
+    // second holds more than 12 arrivals, and the 30 calls take at least 2.9 s - 0.2 s.
+    const spans = times.slice(12).map((t, i) => t - (times[i] ?? 0));
+    expect(Math.min(...spans)).toBeGreaterThan(1000);
+    expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThan(2700);
+    // Unlimited, the same 30 calls arrive within a few tens of milliseconds; with a budget per
+    // replica (20/s together) 13 arrive within 0.6 s.
   });
 });
