@@ -18,6 +18,7 @@ import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { type Logger, silentLogger } from './log.ts';
+import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
 import { schema } from './schema/index.ts';
 import { documentSelects } from './schema/selection.ts';
@@ -48,6 +49,11 @@ export type AppDeps = {
   logError?: (error: unknown) => void;
   /** Yoga's own messages, to `log` at debug level. @default true */
   logging?: boolean;
+  /**
+   * Prometheus metrics: request metrics, and `/metrics` (behind the API keys when they are set).
+   * @default none, and no /metrics
+   */
+  metrics?: Metrics;
   /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
   lifecycle?: Lifecycle;
 };
@@ -117,6 +123,8 @@ export function createApp(deps: AppDeps): App {
     plugins: [
       useAccessLog(log),
       auth.plugin,
+      // After the caller check: with API_KEYS set, /metrics needs a key like GraphQL does.
+      ...(deps.metrics ? [deps.metrics.plugin] : []),
       // A cross-site HTML form can POST application/x-www-form-urlencoded without a CORS
       // preflight, and Yoga executes it: such "simple" requests must carry this header.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),

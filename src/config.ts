@@ -361,9 +361,11 @@ export function loadConfig(
     }
   }
   const upstreamTimeoutMs = e.UPSTREAM_TIMEOUT_MS ?? 15_000;
-  if (e.SHUTDOWN_GRACE_MS !== undefined && e.SHUTDOWN_GRACE_MS <= upstreamTimeoutMs) {
+  // The longest a request may run: its own deadline, or one upstream call if that is longer.
+  const longestRequestMs = Math.max(e.REQUEST_TIMEOUT_MS ?? 30_000, upstreamTimeoutMs);
+  if (e.SHUTDOWN_GRACE_MS !== undefined && e.SHUTDOWN_GRACE_MS <= longestRequestMs) {
     problems.push(
-      `SHUTDOWN_GRACE_MS (${e.SHUTDOWN_GRACE_MS}) must be longer than UPSTREAM_TIMEOUT_MS (${upstreamTimeoutMs}): a shorter grace cuts callers off while their writes may still land`,
+      `SHUTDOWN_GRACE_MS (${e.SHUTDOWN_GRACE_MS}) must be longer than a request may run (REQUEST_TIMEOUT_MS / UPSTREAM_TIMEOUT_MS: ${longestRequestMs}): a shorter grace cuts callers off while their writes may still land`,
     );
   }
   let tlsCa: string | undefined;
@@ -432,7 +434,7 @@ export function loadConfig(
       : undefined,
     emulatorPort: e.EMULATOR_PORT ?? 0,
     process: {
-      shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? upstreamTimeoutMs + 5_000,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? longestRequestMs + 5_000,
       logLevel: e.LOG_LEVEL ?? 'info',
       logFormat: e.LOG_FORMAT,
     },

@@ -71,6 +71,7 @@ export function createLoaders(deps: {
   const prime = (users: Iterable<ScimUser>) => {
     for (const user of users) {
       userById.prime(user.id, user);
+      userByUserName.prime(user.userName, user);
       userByUserName.prime(userNameKey(user.userName), user);
     }
   };
@@ -121,6 +122,8 @@ export function createLoaders(deps: {
     keys: readonly string[],
     keyOf: (user: ScimUser) => string,
     single: (key: string) => Promise<ScimUser | null>,
+    /** Maps a key to what `keyOf` gives for its user (userName keys compare without case). */
+    keyNorm: (key: string) => string = (key) => key,
   ): Promise<(ScimUser | null)[]> {
     const found = new Map<string, ScimUser>();
     const index = (users: Iterable<ScimUser>) => {
@@ -155,7 +158,23 @@ export function createLoaders(deps: {
       prime(present);
       index(present);
     }
-    return keys.map((key) => found.get(key) ?? null);
+    return keys.map((key) => found.get(keyNorm(key)) ?? null);
+  }
+
+  /**
+   * userName compares without case (RFC 7643 caseExact=false, and Keeper), but some servers
+   * compare it with case: on an upstream that is not Keeper, names the exact-case query missed
+   * are looked for in the request's user scan (bounded by UPSTREAM_SCAN_LIMIT).
+   */
+  async function caseInsensitiveFallback(
+    names: readonly string[],
+    results: (ScimUser | null)[],
+  ): Promise<(ScimUser | null)[]> {
+    const missed = results.filter((r) => r === null).length;
+    if (upstream.kind === 'keeper' || missed === 0) return results;
+    decisions.push({ loader: 'userByUserName', keys: missed, strategy: 'scan' });
+    const byName = new Map((await allUsers()).map((u) => [userNameKey(u.userName), u]));
+    return results.map((r, i) => r ?? byName.get(userNameKey(names[i] ?? '')) ?? null);
   }
 
   const getById = (id: string) =>
@@ -174,15 +193,24 @@ export function createLoaders(deps: {
     { maxBatchSize: 1000 },
   );
 
-  // Keys are lower-cased user names: Keeper's userName is unique case-insensitively.
+  // Keys are user names as the caller spelled them, sent upstream unchanged; the answer is
+  // matched without case (Keeper's userName is unique case-insensitively).
   const userByUserName: DataLoader<string, ScimUser | null> = new DataLoader(
-    (names) =>
-      lookup(
-        'userByUserName',
-        'userName',
+    async (names) =>
+      caseInsensitiveFallback(
         names,
-        (u) => userNameKey(u.userName),
-        (name) => firstMatch(userEq('userName', name), (u) => userNameKey(u.userName) === name),
+        await lookup(
+          'userByUserName',
+          'userName',
+          names,
+          (u) => userNameKey(u.userName),
+          (name) =>
+            firstMatch(
+              userEq('userName', name),
+              (u) => userNameKey(u.userName) === userNameKey(name),
+            ),
+          userNameKey,
+        ),
       ),
     { maxBatchSize: 1000 },
   );
@@ -305,9 +333,15 @@ export function createLoaders(deps: {
           },
           call,
         );
-        return Resources.map((g) => classifyGroup(g, upstream.rolePrefix)).filter((g) =>
+        const found = Resources.map((g) => classifyGroup(g, upstream.rolePrefix)).filter((g) =>
           groupMatches(g, k),
         );
+        // An upstream that compares displayName with case (not Keeper) misses other spellings:
+        // the Groups snapshot answers them.
+        if (found.length > 0 || k.attribute !== 'displayName' || upstream.kind === 'keeper') {
+          return found;
+        }
+        return (await groupSnapshot()).all.filter((g) => groupMatches(g, k));
       }),
     );
   });

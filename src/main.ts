@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
 import { createLogger, defaultLogFormat } from './log.ts';
+import { createMetrics } from './metrics.ts';
 import { createScimClient, type ScimClient } from './scim/client.ts';
 import { createSharedState, type SharedState } from './stores/index.ts';
 import { createUpstreamInfo } from './upstream.ts';
@@ -91,7 +92,9 @@ async function main(): Promise<void> {
   shared = sharedState;
   if (sharedState.kind === 'redis') log(`shared state on Redis at ${sharedState.health()?.target}`);
 
+  const metrics = createMetrics();
   scim = createScimClient({
+    observe: metrics.observeUpstream,
     baseUrl: upstream.baseUrl,
     token: upstream.token,
     connectTimeoutMs: config.scim.connectTimeoutMs,
@@ -116,8 +119,10 @@ async function main(): Promise<void> {
       logger.warn(`upstream probe failed (${(error as Error).message}); serving anyway`),
   );
 
+  metrics.watchPool(scim, config.scim.maxConnections);
   const app = createApp({
     log: logger,
+    metrics,
     config,
     scim,
     upstream: info,

@@ -24,14 +24,3 @@ export function classifyGroup(group: ScimGroup, rolePrefix: string): GroupModel 
 
 /** Keeper compares e-mail user names case-insensitively (keeper-scim.md §7 "Uniqueness"). */
 export const userNameKey = (userName: string) => userName.toLowerCase();
-
-/**
- * Of the groups found by a name (SCIM compares displayName without case), the one whose name has
- * the same case, else the first.
- */
-export function pickByName<T extends GroupModel>(
-  groups: readonly T[],
-  displayName: string,
-): T | null {
-  return groups.find((g) => g.group.displayName === displayName) ?? groups[0] ?? null;
-}

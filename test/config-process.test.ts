@@ -14,15 +14,16 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe('process configuration', () => {
-  it('gives in-flight requests longer than an upstream call to finish after SIGTERM', () => {
-    expect(loadConfig({}).process.shutdownGraceMs).toBe(20_000);
-    expect(loadConfig({ UPSTREAM_TIMEOUT_MS: '30000' }).process.shutdownGraceMs).toBe(35_000);
-    expect(loadConfig({ SHUTDOWN_GRACE_MS: '16000' }).process.shutdownGraceMs).toBe(16_000);
+  it('gives in-flight requests longer than a request may run to finish after SIGTERM', () => {
+    expect(loadConfig({}).process.shutdownGraceMs).toBe(35_000);
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '10000' }).process.shutdownGraceMs).toBe(20_000);
+    expect(loadConfig({ UPSTREAM_TIMEOUT_MS: '40000' }).process.shutdownGraceMs).toBe(45_000);
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: '31000' }).process.shutdownGraceMs).toBe(31_000);
   });
 
-  it('refuses a grace period the upstream deadline does not fit in', () => {
-    expect(problems({ SHUTDOWN_GRACE_MS: '10000' })).toEqual([
-      'SHUTDOWN_GRACE_MS (10000) must be longer than UPSTREAM_TIMEOUT_MS (15000): a shorter grace cuts callers off while their writes may still land',
+  it('refuses a grace period the request deadline does not fit in', () => {
+    expect(problems({ SHUTDOWN_GRACE_MS: '30000' })).toEqual([
+      'SHUTDOWN_GRACE_MS (30000) must be longer than a request may run (REQUEST_TIMEOUT_MS / UPSTREAM_TIMEOUT_MS: 30000): a shorter grace cuts callers off while their writes may still land',
     ]);
     expect(problems({ SHUTDOWN_GRACE_MS: 'soon' })).toEqual([
       'SHUTDOWN_GRACE_MS must be a whole number',

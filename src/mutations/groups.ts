@@ -1,9 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from '../context.ts';
+import { groupKey } from '../loaders.ts';
 import type { GroupModel } from '../model.ts';
-import { OutcomeUnknownError, UnmanagedGroupError } from '../schema/errors.ts';
+import {
+  NameAlreadyInUseError,
+  OutcomeUnknownError,
+  UnmanagedGroupError,
+} from '../schema/errors.ts';
 import { explainNotFound, groupModel, requireGroup, requireMembers } from '../schema/mutation.ts';
-import { ScimNotFoundError, ScimUnavailableError } from '../scim/errors.ts';
+import { ScimConflictError, ScimNotFoundError, ScimUnavailableError } from '../scim/errors.ts';
 import { groupEq } from '../scim/filter.ts';
 import { addMembers, removeMembers } from '../scim/patch.ts';
 import type { ScimGroup } from '../scim/schemas.ts';
@@ -23,13 +28,23 @@ type Kind = 'Team' | 'Role';
 export async function createGroup(
   ctx: Context,
   kind: Kind,
-  input: { displayName: string; externalId?: string | null; memberIds: string[] },
+  input: {
+    displayName: string;
+    externalId?: string | null;
+    memberIds: string[];
+    allowDuplicateName?: boolean | null;
+  },
   run: RunInfo,
 ): Promise<GroupModel> {
   // Derived from the idempotency key when there is one: a repetition after an unknown outcome
   // must look for the externalId the first attempt sent.
-  await requireMembers(ctx, input.memberIds);
   const externalId = input.externalId ?? (run.key ? uuidFrom(run.key) : randomUUID());
+  if (!input.allowDuplicateName) {
+    // A group with this externalId is this create's own earlier attempt, which the look-up
+    // below settles; it does not take the name.
+    await requireNameFree(ctx, kind, input.displayName, (g) => g.group.externalId === externalId);
+  }
+  await requireMembers(ctx, input.memberIds);
   const lookup = async (): Promise<ScimGroup | null> => {
     const page = await ctx.scim.groups.list(
       { filter: groupEq('externalId', externalId), startIndex: 1, count: 10 },
@@ -63,12 +78,57 @@ export async function createGroup(
     });
     return groupModel(ctx, group);
   } catch (error) {
+    if (error instanceof ScimConflictError) throw await nameTaken(ctx, kind, input.displayName);
     return explainNotFound(
       ctx,
       error,
       input.memberIds.map((keeperId) => ({ typename: 'User' as const, keeperId })),
     );
   }
+}
+
+/** The groups that have `displayName`, compared without case, read fresh. */
+async function groupsNamed(ctx: Context, displayName: string): Promise<GroupModel[]> {
+  ctx.loaders.groupsWhere.clear(groupKey('displayName', displayName));
+  return ctx.loaders.groupsWhere.load(groupKey('displayName', displayName));
+}
+
+const bareName = (ctx: Context, kind: Kind, displayName: string) =>
+  kind === 'Role' ? displayName.slice(ctx.upstream.rolePrefix.length) : displayName;
+
+/**
+ * NameAlreadyInUseError when another group already has `displayName` (compared without case).
+ * Keeper would make a second group with the name, a server with unique names a 409.
+ */
+export async function requireNameFree(
+  ctx: Context,
+  kind: Kind,
+  displayName: string,
+  isSelf: (g: GroupModel) => boolean,
+): Promise<void> {
+  const others = (await groupsNamed(ctx, displayName)).filter((g) => !isSelf(g));
+  if (others.length > 0) {
+    throw new NameAlreadyInUseError(
+      kind,
+      bareName(ctx, kind, displayName),
+      others.map((g) => g.group.id),
+    );
+  }
+}
+
+/** A 409 on a group write: the name is taken (RFC 7644 uniqueness); names who has it. */
+export async function nameTaken(
+  ctx: Context,
+  kind: Kind,
+  displayName: string,
+  selfId?: string,
+): Promise<NameAlreadyInUseError> {
+  const holders = await groupsNamed(ctx, displayName).catch(() => []);
+  return new NameAlreadyInUseError(
+    kind,
+    bareName(ctx, kind, displayName),
+    holders.filter((g) => g.group.id !== selfId).map((g) => g.group.id),
+  );
 }
 
 /** Members to add to and remove from a group in one PATCH. */

@@ -1,4 +1,9 @@
-import { cursorToOffset, offsetForArgs, offsetToCursor } from '@pothos/plugin-relay';
+import {
+  cursorToOffset,
+  encodeGlobalID,
+  offsetForArgs,
+  offsetToCursor,
+} from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 
@@ -51,6 +56,23 @@ export const badInput = (message: string, argument?: string) =>
   new GraphQLError(message, {
     extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) },
   });
+
+/**
+ * A lookup by name that several teams or roles answer (names compare without case, and Keeper
+ * allows two groups with one name): BAD_USER_INPUT with the candidates' global ids, never a
+ * silent pick.
+ */
+export function pickOneByName<T extends { kind: 'Team' | 'Role'; group: { id: string } }>(
+  matches: readonly T[],
+  name: string,
+): T | null {
+  if (matches.length <= 1) return matches[0] ?? null;
+  const candidates = matches.map((g) => encodeGlobalID(g.kind, g.group.id));
+  throw new GraphQLError(
+    `${matches.length} ${matches[0]?.kind === 'Role' ? 'roles' : 'teams'} are named "${name}" (compared without case): ${candidates.join(', ')}. Look one up by id.`,
+    { extensions: { code: 'BAD_USER_INPUT', argument: 'name', candidates } },
+  );
+}
 
 export function validateConnectionArgs(args: ConnectionArgs): void {
   for (const name of ['first', 'last'] as const) {

@@ -5,6 +5,7 @@ import { type PayloadBase, runMutation } from '../mutations/run.ts';
 import { builder } from './builder.ts';
 import {
   COMMON_ERRORS,
+  NameAlreadyInUseError,
   NotFoundError,
   OutcomeUnknownError,
   UnmanagedGroupError,
@@ -61,6 +62,11 @@ const CreateRoleInput = builder.inputType('CreateRoleInput', {
       required: false,
       description: 'Global ids of users to assign the role to in the same call.',
     }),
+    allowDuplicateName: t.boolean({
+      required: false,
+      description:
+        'Create even when another role has this name (compared without case). Keeper allows it; an upstream with unique names still answers NameAlreadyInUseError. Default false: a taken name is NameAlreadyInUseError and nothing is written.',
+    }),
     clientMutationId: clientMutationIdField(t),
   }),
   validate: inputRules({
@@ -82,7 +88,7 @@ builder.mutationField('createRole', (t) =>
     description:
       'Creates a role (`POST /Groups` with the role prefix added to the name), with its first members in the same call. Never creates a role twice: when the answer is lost, it is looked up by externalId and name first.',
     errors: {
-      types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
+      types: [...COMMON_ERRORS, NotFoundError, NameAlreadyInUseError, OutcomeUnknownError],
       directResult: true,
       union: { name: 'CreateRoleResult', description: 'The created role, or why not.' },
     },
@@ -99,6 +105,7 @@ builder.mutationField('createRole', (t) =>
             displayName: roleGroupName(ctx, input.name),
             externalId: input.externalId,
             memberIds: keeperIds(input.memberIds),
+            allowDuplicateName: input.allowDuplicateName,
           },
           run,
         );

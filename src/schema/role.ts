@@ -1,11 +1,12 @@
 import { groupKey } from '../loaders.ts';
-import { isRole, pickByName } from '../model.ts';
+import { isRole } from '../model.ts';
 import { builder } from './builder.ts';
 import {
   arraySource,
   badInput,
   MAX_LENGTH,
   maxLength,
+  pickOneByName,
   resolveOffsetConnection,
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
@@ -64,7 +65,8 @@ builder.queryFields((t) => ({
       }),
       name: t.arg.string({
         required: false,
-        description: 'The role name, with or without the role prefix; at most 256 characters.',
+        description:
+          'The role name, with or without the role prefix, compared without case; at most 256 characters. Several roles with the name: BAD_USER_INPUT listing their ids in `extensions.candidates`.',
         validate: maxLength(MAX_LENGTH.name),
       }),
     },
@@ -75,7 +77,7 @@ builder.queryFields((t) => ({
       if (args.name != null) {
         const groupName = args.name.startsWith(prefix) ? args.name : `${prefix}${args.name}`;
         const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', groupName));
-        return pickByName(found.filter(isRole), groupName);
+        return pickOneByName(found.filter(isRole), args.name);
       }
       if (args.keeperId != null) checkKeeperId(ctx, 'Role', args.keeperId, 'keeperId');
       const keeperId = args.id ? (args.id.typename === 'Role' ? args.id.id : null) : args.keeperId;

@@ -6,15 +6,18 @@ import {
   createGroup,
   currentMembers,
   deleteGroup,
+  nameTaken,
   patchMembers,
   removeMembersOf,
+  requireNameFree,
 } from '../mutations/groups.ts';
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
-import { ScimNotFoundError } from '../scim/errors.ts';
+import { ScimConflictError, ScimNotFoundError } from '../scim/errors.ts';
 import { renameGroup } from '../scim/patch.ts';
 import { builder } from './builder.ts';
 import {
   COMMON_ERRORS,
+  NameAlreadyInUseError,
   NotFoundError,
   OutcomeUnknownError,
   UnmanagedGroupError,
@@ -78,6 +81,11 @@ const CreateTeamInput = builder.inputType('CreateTeamInput', {
       required: false,
       description: 'Global ids of users to add in the same call (Keeper queues them).',
     }),
+    allowDuplicateName: t.boolean({
+      required: false,
+      description:
+        'Create even when another team or role has this name (compared without case). Keeper allows it; an upstream with unique names still answers NameAlreadyInUseError. Default false: a taken name is NameAlreadyInUseError and nothing is written.',
+    }),
     clientMutationId: clientMutationIdField(t),
   }),
   validate: inputRules({
@@ -99,7 +107,7 @@ builder.mutationField('createTeam', (t) =>
     description:
       'Creates a team (`POST /Groups`), with its first members in the same call. Never creates a team twice: when the answer is lost, the team is looked up by externalId and name before anything else happens.',
     errors: {
-      types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
+      types: [...COMMON_ERRORS, NotFoundError, NameAlreadyInUseError, OutcomeUnknownError],
       directResult: true,
       union: { name: 'CreateTeamResult', description: 'The created team, or why not.' },
     },
@@ -116,6 +124,7 @@ builder.mutationField('createTeam', (t) =>
             displayName: input.name,
             externalId: input.externalId,
             memberIds: keeperIds(input.memberIds),
+            allowDuplicateName: input.allowDuplicateName,
           },
           run,
         );
@@ -135,6 +144,11 @@ const RenameTeamInput = builder.inputType('RenameTeamInput', {
       required: true,
       description: 'The new name. It must not start with the role prefix.',
     }),
+    allowDuplicateName: t.boolean({
+      required: false,
+      description:
+        'Rename even when another team or role has this name (compared without case). Keeper allows it; an upstream with unique names still answers NameAlreadyInUseError. Default false: a taken name is NameAlreadyInUseError and nothing is written.',
+    }),
     clientMutationId: clientMutationIdField(t),
   }),
   validate: inputRules({ id: idOf('Team'), name: nonEmpty }),
@@ -152,7 +166,7 @@ builder.mutationField('renameTeam', (t) =>
     description:
       'Renames a team (`PATCH /Groups/{id}` replace `displayName`). Safe to retry: setting a name twice is setting it once.',
     errors: {
-      types: [...COMMON_ERRORS, NotFoundError],
+      types: [...COMMON_ERRORS, NotFoundError, NameAlreadyInUseError],
       directResult: true,
       union: { name: 'RenameTeamResult', description: 'The renamed team, or why not.' },
     },
@@ -163,6 +177,9 @@ builder.mutationField('renameTeam', (t) =>
       checkTeamName(ctx, input.name, ['input', 'name']);
       return runMutation(ctx, 'renameTeam', input, async () => {
         const id = input.id.id;
+        if (!input.allowDuplicateName) {
+          await requireNameFree(ctx, 'Team', input.name, (g) => g.group.id === id);
+        }
         try {
           const answer = await ctx.scim.groups.patch(id, renameGroup(input.name), {
             ...ctx.call,
@@ -172,6 +189,8 @@ builder.mutationField('renameTeam', (t) =>
           return { team: asTeam(groupModel(ctx, group)) };
         } catch (error) {
           if (error instanceof ScimNotFoundError) throw new NotFoundError('Team', id);
+          if (error instanceof ScimConflictError)
+            throw await nameTaken(ctx, 'Team', input.name, id);
           throw error;
         }
       });

@@ -1,11 +1,12 @@
 import { groupKey } from '../loaders.ts';
-import { isTeam, pickByName } from '../model.ts';
+import { isTeam } from '../model.ts';
 import { builder } from './builder.ts';
 import {
   arraySource,
   badInput,
   MAX_LENGTH,
   maxLength,
+  pickOneByName,
   resolveOffsetConnection,
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
@@ -87,7 +88,7 @@ builder.queryFields((t) => ({
       name: t.arg.string({
         required: false,
         description:
-          'The team name; compared without case as SCIM does, the same-case team first. Asked upstream as `displayName eq`. At most 256 characters.',
+          'The team name, compared without case as SCIM does. Asked upstream as `displayName eq` with the name as given (on an upstream other than Keeper that compares with case, a miss is looked for among all groups). Several teams with the name: BAD_USER_INPUT listing their ids in `extensions.candidates`. At most 256 characters.',
         validate: maxLength(MAX_LENGTH.name),
       }),
     },
@@ -96,7 +97,7 @@ builder.queryFields((t) => ({
       if (given.length !== 1) throw badInput('Give exactly one of `id`, `keeperId` or `name`');
       if (args.name != null) {
         const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', args.name));
-        return pickByName(found.filter(isTeam), args.name);
+        return pickOneByName(found.filter(isTeam), args.name);
       }
       if (args.keeperId != null) checkKeeperId(ctx, 'Team', args.keeperId, 'keeperId');
       const keeperId = args.id ? (args.id.typename === 'Team' ? args.id.id : null) : args.keeperId;

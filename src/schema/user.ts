@@ -165,7 +165,7 @@ function clientSideMatch(filter: UserFilterArgs) {
 function usersSource(ctx: Context, filter: UserFilterArgs): OffsetSource<UserModel> {
   const matches = clientSideMatch(filter);
   if (filter.userName != null) {
-    const exact = ctx.loaders.userByUserName.load(userNameKey(filter.userName));
+    const exact = ctx.loaders.userByUserName.load(filter.userName);
     return lazyArray(async () =>
       [await exact].filter((u): u is UserModel => u !== null && matches(u)),
     );
@@ -293,6 +293,6 @@ function findUser(args: UserLookupArgs, ctx: Context): Promise<UserModel | null>
     checkKeeperId(ctx, 'User', args.keeperId, 'keeperId');
     return ctx.loaders.userById.load(args.keeperId);
   }
-  if (args.userName != null) return ctx.loaders.userByUserName.load(userNameKey(args.userName));
+  if (args.userName != null) return ctx.loaders.userByUserName.load(args.userName);
   return ctx.loaders.userByExternalId.load(args.externalId as string);
 }

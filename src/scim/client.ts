@@ -212,6 +212,8 @@ export type ScimClient = {
   resourceTypes(opts?: CallOptions): Promise<ScimResourceType[]>;
   /** GET /Schemas, as a list whether the upstream sends a ListResponse or a bare array. */
   schemas(opts?: CallOptions): Promise<ScimSchemaDefinition[]>;
+  /** The Pool's counters (open, free, queued connections), or undefined with an injected dispatcher. */
+  poolStats(): { connected: number; free: number; queued: number; running: number } | undefined;
   /** Closes the Pool the client created (not an injected dispatcher). */
   close(): Promise<void>;
 };
@@ -637,6 +639,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         listOrArray(ScimSchemaDefinition),
         opts,
       ),
+    poolStats: () => (dispatcher instanceof Pool ? dispatcher.stats : undefined),
     close: async () => {
       if (ownsDispatcher) await dispatcher.close();
     },

@@ -13,3 +13,20 @@ export class SharedStateUnavailableError extends Error {
     this.name = 'SharedStateUnavailableError';
   }
 }
+
+/**
+ * A group's write lock could not be had in time (another call held it until the request's
+ * deadline), or was lost before a write (its lease ran out): nothing was written. Retry.
+ */
+export class GroupBusyError extends Error {
+  readonly code = 'GROUP_BUSY';
+
+  constructor(reason: 'deadline' | 'lost') {
+    super(
+      reason === 'deadline'
+        ? 'Another call kept changing this group until the request deadline; nothing was written. Retry.'
+        : 'This call lost its lock on the group before writing; nothing was written. Retry.',
+    );
+    this.name = 'GroupBusyError';
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IdempotencyOutcome, IdempotencyStore } from '../idempotency.ts';
-import type { RedisConnection } from './redis.ts';
+import { createWakeups, type RedisConnection } from './redis.ts';
 
 // The idempotency store (src/idempotency.ts) on Redis, for replicas. One string per key,
 // `<state>\n<fingerprint>\n<owner>\n<lease until, ms>\n<result JSON>`, with state `i` (in flight),
@@ -97,45 +97,12 @@ export function createRedisIdempotencyStore(
   const channel = redis.key(CHANNEL);
   /** Claims this replica holds: owner token and the lease-extending timer. */
   const held = new Map<string, { owner: string; timer: NodeJS.Timeout }>();
-  /** Callers waiting for a key another call holds. */
-  const waiters = new Map<string, Set<() => void>>();
-  // Subscribed up front, so that the subscription is in place before anyone waits.
-  let subscribed: Promise<unknown> | undefined;
-  const subscribe = () => {
-    subscribed ??= redis.subscribe(CHANNEL, wake).catch(() => {
-      subscribed = undefined;
-    });
-  };
+  /** Wakes callers waiting for a key another replica holds. */
+  const wakeups = createWakeups(redis, CHANNEL);
 
-  const wake = (key: string) => {
-    const set = waiters.get(key);
-    waiters.delete(key);
-    for (const resolve of set ?? []) resolve();
-  };
-
-  /** Resolves on the key's message, or after a poll interval (or the lease's end, if sooner). */
-  const settled = (key: string, msLeft: number): Promise<void> => {
-    subscribe();
-    return new Promise<void>((resolve) => {
-      let set = waiters.get(key);
-      if (!set) {
-        set = new Set();
-        waiters.set(key, set);
-      }
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(resolve);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, Math.min(pollMs, msLeft)));
-      set.add(done);
-    });
-  };
-
-  subscribe();
   return {
     /** Resolves once this replica hears finishes of other replicas (else waiters only poll). */
-    listening: () => subscribed ?? Promise.resolve(),
+    listening: () => wakeups.listening(),
     async begin(key, fingerprint) {
       const owner = randomUUID();
       const [state, a, b] = (await redis.script(
@@ -148,7 +115,11 @@ export function createRedisIdempotencyStore(
         return { state: 'done', fingerprint: a, result: JSON.parse(b ?? 'null') };
       }
       if (state === 'in-flight') {
-        return { state: 'in-flight', fingerprint: a, settled: settled(key, Number(b)) };
+        return {
+          state: 'in-flight',
+          fingerprint: a,
+          settled: wakeups.wait(key, Math.min(pollMs, Number(b))),
+        };
       }
       const timer = setInterval(() => {
         redis.script('idempotency lease', EXTEND, [entryKey(key)], [owner, leaseMs]).catch(() => {

@@ -201,3 +201,55 @@ function openClient(url: string, options: RedisOptions): Redis {
     return new Redis({ ...options, path: url.slice('unix://'.length) });
   return new Redis(url, options);
 }
+
+export type Wakeups = {
+  /** Resolves on a message naming `name`, after `ms`, or when `signal` aborts, whichever first. */
+  wait(name: string, ms: number, signal?: AbortSignal): Promise<void>;
+  /** Resolves once the subscription is in place (before that, waiters only time out). */
+  listening(): Promise<unknown>;
+};
+
+/**
+ * Waiters woken by PUBLISHes of a name on `channel` from any replica. Subscribed at once, so the
+ * subscription is normally in place before anyone waits; a message lost to a reconnect only
+ * costs a waiter its timeout, which is why every wait has one.
+ */
+export function createWakeups(redis: RedisConnection, channel: string): Wakeups {
+  const waiters = new Map<string, Set<() => void>>();
+  let subscribed: Promise<unknown> | undefined;
+  const subscribe = () => {
+    if (subscribed) return subscribed;
+    subscribed = redis
+      .subscribe(channel, (name) => {
+        const set = waiters.get(name);
+        waiters.delete(name);
+        for (const wake of set ?? []) wake();
+      })
+      .catch(() => {
+        subscribed = undefined;
+      });
+    return subscribed;
+  };
+  subscribe();
+  return {
+    listening: () => subscribe(),
+    wait: (name, ms, signal) =>
+      new Promise<void>((resolve) => {
+        subscribe();
+        let set = waiters.get(name);
+        if (!set) {
+          set = new Set();
+          waiters.set(name, set);
+        }
+        const done = () => {
+          clearTimeout(timer);
+          set.delete(done);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(1, ms));
+        set.add(done);
+        signal?.addEventListener('abort', done, { once: true });
+      }),
+  };
+}

@@ -91,8 +91,8 @@ describe('read API on the demo node', () => {
     expect(stack.upstreamCalls().filter((c) => c.path.startsWith('/Users'))).toEqual([
       {
         method: 'GET',
-        // Lower-cased: Keeper's userName is unique case-insensitively, so one key per user.
-        path: `/Users?filter=${encodeURIComponent('userName eq "o\\"brien\\\\ops@acme.example"')}&startIndex=1&count=10`,
+        // As given: an upstream may compare userName with case; the answer is matched without.
+        path: `/Users?filter=${encodeURIComponent('userName eq "O\\"Brien\\\\OPS@acme.example"')}&startIndex=1&count=10`,
         status: 200,
       },
     ]);

@@ -172,7 +172,8 @@ describe('creates with a lost answer', () => {
     expect(calls(stack).filter((c) => c.startsWith('POST'))).toEqual(['POST /Groups 503']);
     expect(teamsNamed('Gateway Timeout')).toHaveLength(0);
 
-    // The keyed repeat looks first, finds nothing, and only then creates.
+    // The keyed repeat checks the name is free, looks first, finds nothing, and only then
+    // creates.
     stack.resetLog();
     const repeat = await stack.run(CreateTeamDocument, { input });
     expect(repeat.data?.createTeam).toMatchObject({
@@ -182,15 +183,20 @@ describe('creates with a lost answer', () => {
     expect(
       calls(stack)
         .map((c) => c.split(' ')[0])
-        .slice(0, 2),
-    ).toEqual(['GET', 'POST']);
+        .slice(0, 3),
+    ).toEqual(['GET', 'GET', 'POST']);
     expect(teamsNamed('Gateway Timeout')).toHaveLength(1);
   });
 
   it('settles a lost team create by its externalId, also across a keyed repeat', async () => {
     stack.emulator.faults.enqueue({ method: 'POST', path: '/Groups', fault: 'reset-after-apply' });
     stack.emulator.faults.enqueue({ method: 'GET', path: '/Groups', fault: 500, times: 3 });
-    const input = { name: 'Night Shift', clientMutationId: 'team-night-shift' };
+    // allowDuplicateName: no name check, so the scripted GET faults hit the look-ups.
+    const input = {
+      name: 'Night Shift',
+      clientMutationId: 'team-night-shift',
+      allowDuplicateName: true,
+    };
     const first = await stack.run(CreateTeamDocument, { input });
     expect(first.data?.createTeam.__typename).toBe('OutcomeUnknownError');
     const repeat = await stack.run(CreateTeamDocument, { input });
