@@ -8,7 +8,13 @@ import {
   UnmanagedGroupError,
 } from '../schema/errors.ts';
 import { explainNotFound, groupModel, requireGroup, requireMembers } from '../schema/mutation.ts';
-import { ScimConflictError, ScimNotFoundError, ScimUnavailableError } from '../scim/errors.ts';
+import type { UpstreamCall } from '../scim/client.ts';
+import {
+  ScimConflictError,
+  ScimError,
+  ScimNotFoundError,
+  ScimUnavailableError,
+} from '../scim/errors.ts';
 import { groupEq } from '../scim/filter.ts';
 import { addMembers, removeMembers } from '../scim/patch.ts';
 import type { ScimGroup } from '../scim/schemas.ts';
@@ -149,14 +155,24 @@ export async function patchMembers(
 ): Promise<GroupModel> {
   await requireMembers(ctx, change.add);
   const operations = [...addMembers([...change.add]), ...removeMembers([...change.remove])];
+  // Whether any attempt may have been applied: one whose answer was lost or was a 5xx. The last
+  // attempt's error alone does not tell (a reset, then a 429 that ends the retries).
+  let mayBeApplied = false;
+  const call = {
+    ...ctx.call,
+    onCall: (attempt: UpstreamCall) => {
+      if (attempt.errorCode === 'UPSTREAM_UNAVAILABLE') mayBeApplied = true;
+      ctx.call.onCall?.(attempt);
+    },
+  };
   try {
-    const answer = await ctx.scim.groups.patch(groupId, operations, {
-      ...ctx.call,
-      idempotent: true,
-    });
+    const answer = await ctx.scim.groups.patch(groupId, operations, { ...call, idempotent: true });
     return groupModel(ctx, answer ?? (await readAfterWrite(ctx, kind, groupId)));
   } catch (error) {
-    if (error instanceof ScimUnavailableError && error.requestSent) {
+    if (
+      (error instanceof ScimUnavailableError && error.requestSent) ||
+      (mayBeApplied && error instanceof ScimError)
+    ) {
       return settleMemberChange(ctx, kind, groupId, change, error);
     }
     return explainNotFound(ctx, error, [
@@ -172,7 +188,7 @@ async function settleMemberChange(
   kind: Kind,
   groupId: string,
   change: MemberChange,
-  failure: ScimUnavailableError,
+  failure: ScimError,
 ): Promise<GroupModel> {
   let group: ScimGroup;
   let members: Set<string>;

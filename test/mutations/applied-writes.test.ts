@@ -207,6 +207,28 @@ describe('a membership change whose every answer was lost', () => {
     expect(stack.emulator.store.membersOf(pair.teamId)).toContain(pair.userId);
   });
 
+  it('is done when a lost answer is followed by a 429 that ends the retries', async () => {
+    const pair = newPair();
+    const path = `/Groups/${pair.teamId}`;
+    stack.emulator.faults.enqueue({ method: 'PATCH', path, fault: 'reset-after-apply' });
+    stack.emulator.faults.enqueue({ method: 'PATCH', path, fault: 429, retryAfterSeconds: 30 });
+    const result = await add(pair);
+    expect(result.data?.addTeamMembers).toMatchObject({
+      __typename: 'AddTeamMembersPayload',
+      team: { keeperId: pair.teamId },
+    });
+    expect(stack.emulator.store.membersOf(pair.teamId)).toContain(pair.userId);
+  });
+
+  it('stays RATE_LIMITED when Keeper refused the only attempt', async () => {
+    const pair = newPair();
+    const path = `/Groups/${pair.teamId}`;
+    stack.emulator.faults.enqueue({ method: 'PATCH', path, fault: 429, retryAfterSeconds: 30 });
+    const result = await add(pair);
+    expect(result.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+    expect(stack.emulator.store.membersOf(pair.teamId)).not.toContain(pair.userId);
+  });
+
   it('is OutcomeUnknownError when that read fails too', async () => {
     const pair = newPair();
     stack.emulator.faults.enqueue({
