@@ -17,6 +17,7 @@ import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import { createMemoryLocks, type Locks } from './locks.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
@@ -34,6 +35,12 @@ export type AppDeps = {
    * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
    */
   idempotency?: IdempotencyStore;
+  /**
+   * Per-group locks that serialise read-modify-write mutations (setTeamMembers, deletes); pass a
+   * shared implementation when running replicas.
+   * @default in memory
+   */
+  locks?: Locks;
   /**
    * More conditions of `/ready` besides the upstream (e.g. the shared state store); each one
    * that fails turns it to 503, and the body names them all.
@@ -78,6 +85,7 @@ export function createApp(deps: AppDeps): App {
   const idempotency =
     deps.idempotency ??
     createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
+  const locks = deps.locks ?? createMemoryLocks({ leaseMs: config.requestTimeoutMs + 5_000 });
   const log = deps.log ?? silentLogger;
   const logError =
     deps.logError ?? ((error: unknown) => log.error({ err: error }, 'unexpected error'));
@@ -98,7 +106,7 @@ export function createApp(deps: AppDeps): App {
     // The auth plugin has refused every request without a valid key by now (when keys are set).
     context: ({ request }) =>
       createContext(
-        { ...deps, idempotency, observeUpstream: upstreamHeaders },
+        { ...deps, idempotency, locks, observeUpstream: upstreamHeaders },
         request,
         auth.identify(request) ?? ANONYMOUS,
       ),

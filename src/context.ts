@@ -3,6 +3,7 @@ import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
+import type { Locks } from './locks.ts';
 import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
 import type { UpstreamInfo } from './upstream.ts';
@@ -24,6 +25,8 @@ export type Context = {
   caller: Caller;
   /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
   idempotency: IdempotencyStore;
+  /** Per-group locks of read-modify-write mutations; shared by all requests (src/locks.ts). */
+  locks: Locks;
 };
 
 export type ContextDeps = {
@@ -31,6 +34,7 @@ export type ContextDeps = {
   config: Config;
   upstream: UpstreamInfo;
   idempotency: IdempotencyStore;
+  locks: Locks;
   /** Watches each SCIM attempt of a request (request id and trace headers, spans). */
   observeUpstream?: (request: Request) => AttemptObserver;
 };

@@ -12,7 +12,7 @@ import {
   ScimUnauthorizedError,
   ScimUnavailableError,
 } from './scim/errors.ts';
-import { SharedStateUnavailableError } from './stores/errors.ts';
+import { GroupBusyError, SharedStateUnavailableError } from './stores/errors.ts';
 
 // Top-level GraphQL errors (design.md "unexpected failures are masked, with a stable
 // extensions.code and no internals"). Expected outcomes of mutations are typed results in the
@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'SEAT_LIMIT_REACHED'
   | 'SCAN_LIMIT_EXCEEDED'
   | 'SHARED_STATE_UNAVAILABLE'
+  | 'GROUP_BUSY'
   | 'INTERNAL_SERVER_ERROR';
 
 const UNEXPECTED = 'Unexpected error.';
@@ -151,6 +152,13 @@ export function maskError(
   }
   if (original instanceof SharedStateUnavailableError) {
     // Redis could not be reached before anything was written; the connection logs the cause.
+    return new GraphQLError(original.message, {
+      ...location,
+      extensions: { code: original.code satisfies ErrorCode, retryable: true },
+    });
+  }
+  if (original instanceof GroupBusyError) {
+    // Another call on the same group held its lock until this request's deadline: not written.
     return new GraphQLError(original.message, {
       ...location,
       extensions: { code: original.code satisfies ErrorCode, retryable: true },

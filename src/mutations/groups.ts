@@ -227,11 +227,28 @@ async function readAfterWrite(ctx: Context, kind: Kind, groupId: string): Promis
   }
 }
 
+/**
+ * Runs `work` holding the group's lock, so that a mutation that reads the group and then writes it
+ * (a difference of members, a check before a delete) never decides from a read that another call
+ * is about to make stale. Waiting ends at the request's deadline with GroupBusyError (nothing was
+ * written).
+ */
+export function withGroupLock<T>(
+  ctx: Context,
+  groupId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  return ctx.locks.withLock(`group:${groupId}`, () => work(), {
+    ...(ctx.call.signal ? { signal: ctx.call.signal } : {}),
+    ...(ctx.call.deadline === undefined ? {} : { deadline: ctx.call.deadline }),
+  });
+}
+
 export const addMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  patchMembers(ctx, kind, groupId, { add: userIds, remove: [] });
+  withGroupLock(ctx, groupId, () => patchMembers(ctx, kind, groupId, { add: userIds, remove: [] }));
 
 export const removeMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  patchMembers(ctx, kind, groupId, { add: [], remove: userIds });
+  withGroupLock(ctx, groupId, () => patchMembers(ctx, kind, groupId, { add: [], remove: userIds }));
 
 /** The member ids of a group, read fresh: from Group.members, else from the users' groups. */
 export async function currentMembers(ctx: Context, group: ScimGroup): Promise<string[]> {
@@ -242,16 +259,19 @@ export async function currentMembers(ctx: Context, group: ScimGroup): Promise<st
 
 /** DELETE /Groups/{id}, after checking it is this kind of group and SCIM-managed. */
 export async function deleteGroup(ctx: Context, kind: Kind, groupId: string): Promise<void> {
-  const model =
-    kind === 'Team'
-      ? await requireGroup(ctx, 'Team', groupId)
-      : await requireGroup(ctx, 'Role', groupId);
-  if (!model.group.externalId) throw new UnmanagedGroupError(kind, groupId);
-  try {
-    await ctx.scim.groups.delete(groupId, ctx.call);
-  } catch (error) {
-    return explainNotFound(ctx, error, [{ typename: kind, keeperId: groupId }]);
-  }
+  // Checked, then deleted: under the group's lock, so the check still holds at the DELETE.
+  return withGroupLock(ctx, groupId, async () => {
+    const model =
+      kind === 'Team'
+        ? await requireGroup(ctx, 'Team', groupId)
+        : await requireGroup(ctx, 'Role', groupId);
+    if (!model.group.externalId) throw new UnmanagedGroupError(kind, groupId);
+    try {
+      await ctx.scim.groups.delete(groupId, ctx.call);
+    } catch (error) {
+      return explainNotFound(ctx, error, [{ typename: kind, keeperId: groupId }]);
+    }
+  });
 }
 
 /** A UUID-shaped externalId that is a function of `seed` (SHA-256, RFC 9562 v8 layout). */

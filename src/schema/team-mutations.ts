@@ -10,6 +10,7 @@ import {
   patchMembers,
   removeMembersOf,
   requireNameFree,
+  withGroupLock,
 } from '../mutations/groups.ts';
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
 import { ScimConflictError, ScimNotFoundError } from '../scim/errors.ts';
@@ -314,7 +315,7 @@ const SetTeamMembersInput = membershipInput(
   0,
 );
 
-type SetMembersPayload = TeamPayload & { added: number; removed: number };
+type SetMembersPayload = TeamPayload & { added: string[]; removed: string[] };
 
 const SetTeamMembersPayload = builder
   .objectRef<SetMembersPayload>('SetTeamMembersPayload')
@@ -326,8 +327,23 @@ const SetTeamMembersPayload = builder
         description: 'The team, with its members read after the change.',
         resolve: (p) => p.team,
       }),
-      added: t.exposeInt('added', { description: 'How many users were added.' }),
-      removed: t.exposeInt('removed', { description: 'How many users were removed.' }),
+      added: t.int({
+        description: 'How many users this call added.',
+        resolve: (p) => p.added.length,
+      }),
+      removed: t.int({
+        description: 'How many users this call removed.',
+        resolve: (p) => p.removed.length,
+      }),
+      addedIds: t.idList({
+        description:
+          'Global ids of the users this call added: the difference between the members it found and the ones it asked for.',
+        resolve: (p) => p.added.map((id) => encodeGlobalID('User', id)),
+      }),
+      removedIds: t.idList({
+        description: 'Global ids of the users this call removed.',
+        resolve: (p) => p.removed.map((id) => encodeGlobalID('User', id)),
+      }),
       ...payloadBaseFields(t),
     }),
   });
@@ -352,18 +368,22 @@ builder.mutationField('setTeamMembers', (t) =>
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, 'setTeamMembers', input, async () => {
         const teamId = input.teamId.id;
-        const team = await requireGroup(ctx, 'Team', teamId);
-        const wanted = keeperIds(input.userIds);
-        const current = await currentMembers(ctx, team.group);
-        const has = new Set(current);
-        const toAdd = wanted.filter((id) => !has.has(id));
-        const keep = new Set(wanted);
-        const toRemove = current.filter((id) => !keep.has(id));
-        if (toAdd.length + toRemove.length === 0) {
-          return { team, added: 0, removed: 0 };
-        }
-        const model = await patchMembers(ctx, 'Team', teamId, { add: toAdd, remove: toRemove });
-        return { team: asTeam(model), added: toAdd.length, removed: toRemove.length };
+        // The read of the current members and the PATCH of the difference hold the team's lock:
+        // concurrent calls each compute their difference from the state the previous one left.
+        return withGroupLock(ctx, teamId, async () => {
+          const team = await requireGroup(ctx, 'Team', teamId);
+          const wanted = keeperIds(input.userIds);
+          const current = await currentMembers(ctx, team.group);
+          const has = new Set(current);
+          const toAdd = wanted.filter((id) => !has.has(id));
+          const keep = new Set(wanted);
+          const toRemove = current.filter((id) => !keep.has(id));
+          if (toAdd.length + toRemove.length === 0) {
+            return { team, added: [], removed: [] };
+          }
+          const model = await patchMembers(ctx, 'Team', teamId, { add: toAdd, remove: toRemove });
+          return { team: asTeam(model), added: toAdd, removed: toRemove };
+        });
       }),
   }),
 );
