@@ -32,7 +32,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     return {
       kind: 'memory',
       budget: createMemoryBudget(budgetOptions),
-      idempotency: createMemoryIdempotencyStore({ ttlMs }),
+      idempotency: createMemoryIdempotencyStore({ ttlMs, maxBytes: config.idempotencyMaxBytes }),
       readiness: [],
       health: () => undefined,
       close: async () => {},
