@@ -13,6 +13,7 @@ import { useAccessLog } from './access-log.ts';
 import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
@@ -23,7 +24,8 @@ import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
 import { schema } from './schema/index.ts';
 import { documentSelects } from './schema/selection.ts';
-import type { ScimClient } from './scim/client.ts';
+import type { AttemptObserver, ScimClient } from './scim/client.ts';
+import type { Tracing } from './tracing.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
 export type AppDeps = {
@@ -61,6 +63,8 @@ export type AppDeps = {
    * @default none, and no /metrics
    */
   metrics?: Metrics;
+  /** OpenTelemetry: a span per request and per upstream attempt. @default no tracing */
+  tracing?: Tracing;
   /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
   lifecycle?: Lifecycle;
 };
@@ -90,6 +94,11 @@ export function createApp(deps: AppDeps): App {
     });
   const locks = deps.locks ?? createMemoryLocks({ leaseMs: config.requestTimeoutMs + 5_000 });
   const log = deps.log ?? silentLogger;
+  const { tracing } = deps;
+  const observeUpstream = (request: Request): AttemptObserver => {
+    const withId = upstreamHeaders(request);
+    return tracing ? combine(withId, tracing.observeUpstream(request)) : withId;
+  };
   const logError =
     deps.logError ?? ((error: unknown) => log.error({ err: error }, 'unexpected error'));
   const graphqlEndpoint = '/graphql';
@@ -109,7 +118,7 @@ export function createApp(deps: AppDeps): App {
     // The auth plugin has refused every request without a valid key by now (when keys are set).
     context: ({ request }) =>
       createContext(
-        { ...deps, idempotency, locks, observeUpstream: upstreamHeaders },
+        { ...deps, idempotency, locks, observeUpstream },
         request,
         auth.identify(request) ?? ANONYMOUS,
       ),
@@ -132,7 +141,10 @@ export function createApp(deps: AppDeps): App {
     maskedErrors: { maskError: (error) => maskError(error, logError, deps.upstream.name) },
     // Production keeps the schema's shape to itself: no field suggestions in validation errors.
     plugins: [
+      ...(deps.tracing ? [deps.tracing.plugin] : []),
       useAccessLog(log),
+      // Every error of every answer gets a stable extensions.code (src/error-codes.ts).
+      useStableErrorCodes(CSRF_HEADER),
       auth.plugin,
       // After the caller check: with API_KEYS set, /metrics needs a key like GraphQL does.
       ...(deps.metrics ? [deps.metrics.plugin] : []),
@@ -266,6 +278,21 @@ function yogaLogger(log: Logger) {
 }
 
 /** Every SCIM call of a request carries its id, so upstream logs can be matched to ours. */
-const upstreamHeaders = (request: Request) => () => ({
-  headers: { [REQUEST_ID_HEADER]: requestId(request) },
-});
+const upstreamHeaders =
+  (request: Request): AttemptObserver =>
+  () => ({ headers: { [REQUEST_ID_HEADER]: requestId(request) } });
+
+/** Both observers watch each attempt; their headers are merged. */
+function combine(a: AttemptObserver, b: AttemptObserver): AttemptObserver {
+  return (start) => {
+    const first = a(start);
+    const second = b(start);
+    return {
+      headers: { ...first?.headers, ...second?.headers },
+      end: (call) => {
+        first?.end?.(call);
+        second?.end?.(call);
+      },
+    };
+  };
+}

@@ -152,6 +152,11 @@ const Env = z.object({
       })
       .optional(),
   ),
+  OTEL_SDK_DISABLED: emptyAsUnset(z.string().optional()),
+  OTEL_TRACES_EXPORTER: emptyAsUnset(z.string().optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: emptyAsUnset(z.string().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: emptyAsUnset(z.string().optional()),
+  OTEL_SERVICE_NAME: emptyAsUnset(z.string().optional()),
   LOG_FORMAT: emptyAsUnset(
     z.enum(['json', 'pretty'], { error: 'LOG_FORMAT must be json or pretty' }).optional(),
   ),
@@ -233,6 +238,11 @@ export type Config = {
     logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     /** `undefined`: pretty on a terminal outside production, else JSON (src/log.ts). */
     logFormat: 'json' | 'pretty' | undefined;
+    /**
+     * Traces are exported when the standard OTEL_* variables name an exporter or an OTLP
+     * endpoint (and OTEL_SDK_DISABLED is not true); the SDK reads the rest of them itself.
+     */
+    tracing: { enabled: boolean; serviceName: string };
   };
 };
 
@@ -441,6 +451,14 @@ export function loadConfig(
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? longestRequestMs + 5_000,
       logLevel: e.LOG_LEVEL ?? 'info',
       logFormat: e.LOG_FORMAT,
+      tracing: {
+        enabled:
+          e.OTEL_SDK_DISABLED?.toLowerCase() !== 'true' &&
+          (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined ||
+            e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined ||
+            (e.OTEL_TRACES_EXPORTER !== undefined && e.OTEL_TRACES_EXPORTER !== 'none')),
+        serviceName: e.OTEL_SERVICE_NAME ?? 'keeper-scim-graphql',
+      },
     },
   } as const;
 }

@@ -133,6 +133,17 @@ export function maskError(
     path: graphqlError?.path,
   };
 
+  // A variable the caller sent that does not fit its type, or is missing: graphql-js's message
+  // names it (the wrapped scalar error alone would not).
+  const variable = graphqlError?.path
+    ? undefined
+    : /^Variable "\$(\w+)"/.exec(graphqlError?.message ?? '');
+  if (graphqlError && variable) {
+    return new GraphQLError(graphqlError.message, {
+      ...location,
+      extensions: { code: 'BAD_USER_INPUT', variable: variable[1] },
+    });
+  }
   if (original instanceof PothosValidationError && original.extensions.code === undefined) {
     const { message, extensions } = describeInvalidArgument(original);
     return new GraphQLError(message, { ...location, extensions });

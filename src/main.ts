@@ -9,6 +9,7 @@ import { createLogger, defaultLogFormat } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createScimClient, type ScimClient } from './scim/client.ts';
 import { createSharedState, type SharedState } from './stores/index.ts';
+import { startTracing } from './tracing.ts';
 import { createUpstreamInfo } from './upstream.ts';
 
 // The command (`npm start`): load the configuration, start the embedded emulator when no Keeper
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   let scim: ScimClient | undefined;
   let server: Server | undefined;
   let shared: SharedState | undefined;
+  let stopTracing: (() => Promise<void>) | undefined;
   const shutdown = async (signal: string) => {
     // npm forwards the signal it got, and a terminal's Ctrl-C reaches the whole process group:
     // the same shutdown may be asked for twice.
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
     await scim?.close();
     await shared?.close();
     await emulator?.close();
+    // Export the last spans before leaving.
+    await stopTracing?.().catch(() => {});
     if (outcome === 'forced') {
       logger.warn(`requests still running after ${graceMs} ms were cut off; exiting with status 1`);
       process.exit(1);
@@ -93,6 +97,11 @@ async function main(): Promise<void> {
   if (sharedState.kind === 'redis') log(`shared state on Redis at ${sharedState.health()?.target}`);
 
   const metrics = createMetrics();
+  const traces = config.process.tracing.enabled
+    ? await startTracing(config.process.tracing.serviceName)
+    : undefined;
+  stopTracing = traces?.shutdown;
+  if (traces) log(`tracing on: spans exported as the OTEL_* variables say`);
   scim = createScimClient({
     observe: metrics.observeUpstream,
     baseUrl: upstream.baseUrl,
@@ -123,6 +132,7 @@ async function main(): Promise<void> {
   const app = createApp({
     log: logger,
     metrics,
+    tracing: traces?.tracing,
     config,
     scim,
     upstream: info,

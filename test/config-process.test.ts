@@ -30,3 +30,24 @@ describe('process configuration', () => {
     ]);
   });
 });
+
+describe('tracing configuration', () => {
+  it('is off unless the standard OTEL_* variables ask for an exporter', () => {
+    expect(loadConfig({}).process.tracing).toEqual({
+      enabled: false,
+      serviceName: 'keeper-scim-graphql',
+    });
+    const on = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(loadConfig(on).process.tracing.enabled).toBe(true);
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' }).process.tracing
+        .enabled,
+    ).toBe(true);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'console' }).process.tracing.enabled).toBe(true);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none' }).process.tracing.enabled).toBe(false);
+    expect(loadConfig({ ...on, OTEL_SDK_DISABLED: 'true' }).process.tracing.enabled).toBe(false);
+    expect(loadConfig({ ...on, OTEL_SERVICE_NAME: 'scim-gw' }).process.tracing.serviceName).toBe(
+      'scim-gw',
+    );
+  });
+});

@@ -32,7 +32,9 @@ export const sendGroupsOnCreate = (ctx: Context) =>
 /**
  * Makes `user` a member of every group in `groupIds` it does not show yet, one `PATCH /Groups`
  * per group in parallel, and returns the user as the upstream now has it. Adding a member twice
- * is a no-op (RFC 7644 §3.5.2.1), so each PATCH may be retried.
+ * is a no-op (RFC 7644 §3.5.2.1), so each PATCH may be retried. When one still fails, the user
+ * is deleted again and the failure thrown: the create is reported only when every membership
+ * holds.
  */
 export async function ensureMemberships(
   ctx: Context,
@@ -45,11 +47,18 @@ export async function ensureMemberships(
   const missing = groupIds.filter((id) => !shown.has(id));
   if (sentInBody) ctx.upstream.observeUserGroupsOnCreate(missing.length === 0);
   if (missing.length === 0) return user;
-  await Promise.all(
+  const patches = await Promise.allSettled(
     missing.map((groupId) =>
       ctx.scim.groups.patch(groupId, addMembers([user.id]), { ...ctx.call, idempotent: true }),
     ),
   );
+  const failed = patches.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+  if (failed) {
+    // A failed createUser must not leave a user behind: remove the one just created (on an
+    // upstream that ignores User.groups, DELETE deletes), then report the failure.
+    await ctx.scim.users.delete(user.id, ctx.call).catch(() => {});
+    throw failed.reason;
+  }
   let fresh: UserModel;
   try {
     fresh = await ctx.scim.users.get(user.id, ctx.call);

@@ -1,3 +1,4 @@
+import { brandWithType } from '@pothos/core';
 import type { RoleModel, TeamModel, UserModel } from '../model.ts';
 import { builder } from './builder.ts';
 
@@ -40,3 +41,17 @@ export const RoleConnection = builder.connectionObject(
  */
 export const NESTED = (description: string) =>
   `${description} Null, with an error at this path, when it could not be read; in a mutation payload that still means the write was applied.`;
+
+/**
+ * Marks loaded objects with their GraphQL type, for `node`/`nodes`. The relay plugin brands them
+ * only after its own batch settles, so a second alias of the same id (answered from the plugin's
+ * per-request cache) could reach the Node type resolver first and fail with "Abstract type Node
+ * must resolve to an Object type"; branding where they are loaded closes that window.
+ */
+export function branded<T>(typename: 'User' | 'Team' | 'Role', objects: T[]): T[] {
+  // The type name, as the relay plugin brands with it: the brand is a read-only property, so a
+  // second branding must carry the same value.
+  const brand = typename as unknown as Parameters<typeof brandWithType>[1];
+  for (const object of objects) if (object) brandWithType(object, brand);
+  return objects;
+}

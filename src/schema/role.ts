@@ -11,7 +11,7 @@ import {
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
 import { resolveMembers } from './members.ts';
-import { NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
+import { branded, NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
 
 builder.node(Role, {
   description:
@@ -19,10 +19,13 @@ builder.node(Role, {
   id: { resolve: (role) => role.group.id },
   loadMany: async (ids, ctx) => {
     const snapshot = await ctx.loaders.groupSnapshot();
-    return ids.map((id) => {
-      const group = snapshot.byId.get(id);
-      return group?.kind === 'Role' ? group : null;
-    });
+    return branded(
+      'Role',
+      ids.map((id) => {
+        const group = snapshot.byId.get(id);
+        return group?.kind === 'Role' ? group : null;
+      }),
+    );
   },
   fields: (t) => ({
     keeperId: t.string({

@@ -11,7 +11,7 @@ import {
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
 import { resolveMembers } from './members.ts';
-import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
+import { branded, NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
 
 builder.node(Team, {
@@ -20,10 +20,13 @@ builder.node(Team, {
   id: { resolve: (team) => team.group.id },
   loadMany: async (ids, ctx) => {
     const snapshot = await ctx.loaders.groupSnapshot();
-    return ids.map((id) => {
-      const group = snapshot.byId.get(id);
-      return group?.kind === 'Team' ? group : null;
-    });
+    return branded(
+      'Team',
+      ids.map((id) => {
+        const group = snapshot.byId.get(id);
+        return group?.kind === 'Team' ? group : null;
+      }),
+    );
   },
   fields: (t) => ({
     keeperId: t.string({

@@ -12,6 +12,7 @@ import {
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
 import {
+  branded,
   NESTED,
   Role,
   RoleConnection,
@@ -42,7 +43,8 @@ builder.node(User, {
   description:
     'A Keeper user of the connected node. Keeper never deletes users over SCIM: a deprovisioned user stays listed with `active: false` (locked).',
   id: { resolve: (u) => u.id },
-  loadMany: (ids, ctx: Context) => Promise.all(ids.map((id) => ctx.loaders.userById.load(id))),
+  loadMany: async (ids, ctx: Context) =>
+    branded('User', await Promise.all(ids.map((id) => ctx.loaders.userById.load(id)))),
   fields: (t) => ({
     keeperId: t.string({
       description: "Keeper's id for this user (the SCIM `id`, Keeper's enterprise user id).",

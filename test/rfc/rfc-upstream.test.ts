@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AddTeamMembersDocument,
   CreateUserDocument,
   DeprovisionUserDocument,
   UpstreamCapabilitiesDocument,
+  UserLookupDocument,
 } from '../generated/graphql.ts';
 import { type Stack, startStack } from '../helpers.ts';
 import {
@@ -101,6 +103,33 @@ describe.each(['keeper', 'rfc-strict'] as const)('on a %s upstream', (profile) =
     ).toBeUndefined();
   });
 
+  it('addTeamMembers names the unknown user, and writes nothing on rfc-strict', async () => {
+    const qa = seededGroup(stack, 'QA');
+    const known = seededUser(stack, 'yusuf.hoffmann@acme.example');
+    const result = await stack.run(AddTeamMembersDocument, {
+      input: { teamId: teamGid(qa.id), userIds: [userGid(known.id), userGid('777777')] },
+    });
+    expect(result.data?.addTeamMembers).toMatchObject({
+      __typename: 'NotFoundError',
+      typename: 'User',
+      keeperId: '777777',
+    });
+    // Keeper's 404 is named after the PATCH; another server's members are checked before it.
+    expect(writes(stack)).toEqual(strict ? [] : [`PATCH /Groups/${qa.id}`]);
+    expect(stack.emulator.store.membersOf(qa.id)).not.toContain(known.id);
+  });
+
+  it('names the SCIM upstream in top-level errors unless it is Keeper', async () => {
+    stack.emulator.faults.enqueue({ method: 'GET', path: /^\/Users/, fault: 500, times: 5 });
+    const result = await stack.run(UserLookupDocument, { userName: 'anyone@acme.example' });
+    expect(result.errors?.[0]).toMatchObject({
+      message: strict
+        ? 'The SCIM upstream could not be reached or failed; retry later.'
+        : 'The Keeper SCIM endpoint could not be reached or failed; retry later.',
+      extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+    });
+  });
+
   it('deprovisionUser says LOCKED or DELETED, and a repeat answers the same', async () => {
     const user = seededUser(stack, 'nora.haddad@acme.example');
     const expected = strict
@@ -118,5 +147,44 @@ describe.each(['keeper', 'rfc-strict'] as const)('on a %s upstream', (profile) =
     }
     expect(stack.emulator.store.getUser(user.id)?.active).toBe(strict ? undefined : false);
     expect((await capabilities())?.userDelete).toBe(strict ? 'deletes' : 'locks');
+  });
+});
+
+describe('a createUser whose membership PATCH fails on an upstream that ignores groups', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ emulator: { profile: 'rfc-strict' } });
+  });
+  afterAll(() => stack.close());
+
+  it('removes the user it created, so that "failed" still means "not written"', async () => {
+    const qa = seededGroup(stack, 'QA');
+    stack.emulator.faults.enqueue({
+      method: 'PATCH',
+      path: `/Groups/${qa.id}`,
+      fault: 503,
+      times: 5,
+    });
+    const result = await stack.run(CreateUserDocument, {
+      input: { userName: 'half.done@acme.example', teamIds: [teamGid(qa.id)] },
+    });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(writes(stack)).toEqual([
+      'POST /Users',
+      `PATCH /Groups/${qa.id}`,
+      `PATCH /Groups/${qa.id}`,
+      `PATCH /Groups/${qa.id}`,
+      expect.stringMatching(/^DELETE \/Users\/\d+$/),
+    ]);
+    expect(stack.emulator.store.findUserByUserName('half.done@acme.example')).toBeUndefined();
+
+    // A repeat, once the upstream is well, onboards the user with the membership.
+    stack.emulator.faults.clear();
+    const repeat = await stack.run(CreateUserDocument, {
+      input: { userName: 'half.done@acme.example', teamIds: [teamGid(qa.id)] },
+    });
+    expect(repeat.data?.createUser.__typename).toBe('CreateUserPayload');
+    const user = stack.emulator.store.findUserByUserName('half.done@acme.example');
+    expect(stack.emulator.store.groupsOf(user?.id ?? '')).toEqual([qa.id]);
   });
 });
