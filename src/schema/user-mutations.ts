@@ -182,12 +182,7 @@ builder.mutationField('createUser', (t) =>
             upstreamRefusesDuplicates: true,
           });
           // An upstream that ignores User.groups (RFC 7643 read-only) gets one PATCH per group.
-          // The user exists from here on, so the answer is its payload whatever happens to the
-          // memberships: one that failed shows as missing from `user { teams roles }`, which are
-          // read fresh.
-          return {
-            user: await ensureMemberships(ctx, user, groupIds, groupsInBody).catch(() => user),
-          };
+          return { user: await ensureMemberships(ctx, user, groupIds, groupsInBody) };
         } catch (error) {
           if (error instanceof ScimConflictError) throw new EmailAlreadyInUseError(input.userName);
           if (error instanceof ScimSeatLimitError) throw new SeatLimitReachedError();
