@@ -1,12 +1,24 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createEmulator, type Emulator } from '../src/emulator/index.ts';
 import { createScimClient, type ScimClient } from '../src/scim/client.ts';
 import { userEq } from '../src/scim/filter.ts';
 import { createUpstreamInfo } from '../src/upstream.ts';
+import {
+  ask,
+  cpuMs,
+  median,
+  peakRssMb,
+  plainScim,
+  resetPeakRss,
+  startEmulatorProcess,
+  startFacade,
+} from './procs.ts';
 
 // `npm run bench` (a benchmark, not a test): for each canonical question, the upstream calls the
 // facade makes (from the emulator's request log) and its latency over HTTP, beside the latency of
@@ -172,12 +184,287 @@ const header = [
   'direct p95 ms',
   'ratio p50',
 ];
-const rows: string[][] = [];
-for (const latency of latencies) rows.push(...(await run(latency)));
+
+function table(head: string[], rows: string[][]) {
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  console.log('');
+}
 
 console.log(
   `profile=${profile} groupMembers=${groupMembers} iterations=${iterations} node=${process.version}\n`,
 );
-console.log(`| ${header.join(' | ')} |`);
-console.log(`|${header.map(() => '---').join('|')}|`);
-for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+console.log('## Latency (facade and emulator in this process)\n');
+const rows: string[][] = [];
+for (const latency of latencies) rows.push(...(await run(latency)));
+table(header, rows);
+
+// ---- the facade in its own process: CPU per request, throughput, scale --------------------------
+//
+// BENCH_BASELINE=<path of another checkout> adds that checkout's facade (e.g. the code before a
+// change) to every measurement, interleaved with this one against the same emulator process.
+// BENCH_CPU_REQUESTS (30) requests per block, 5 interleaved blocks per facade and case;
+// BENCH_LOAD_SECONDS (5) per autocannon run; BENCH_SCALE ("5000,20000,100000", empty = skip).
+
+const baselineRoot = process.env.BENCH_BASELINE;
+const cpuBlock = Number(process.env.BENCH_CPU_REQUESTS ?? 30);
+const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
+const scales = (process.env.BENCH_SCALE ?? '5000,20000,100000')
+  .split(',')
+  .filter((s) => s.trim() !== '')
+  .map(Number);
+const here = resolve(import.meta.dirname, '..');
+
+type Plain = ReturnType<typeof plainScim>;
+const GROUPS_NO_MEMBERS = '/Groups?startIndex=1&count=500&excludedAttributes=members';
+
+async function facades(upstream: { url: string; token: string }, env: Record<string, string> = {}) {
+  const list = [await startFacade('this checkout', here, upstream, env)];
+  if (baselineRoot) list.push(await startFacade('baseline', baselineRoot, upstream, env));
+  return list;
+}
+
+async function cpuAndThroughput() {
+  const emulator = await startEmulatorProcess(0);
+  const plain = plainScim(emulator.include, emulator.token);
+  const first500 = (await plain.get('/Users?startIndex=1&count=500')) as {
+    Resources: { id: string; userName: string }[];
+  };
+  const ids = first500.Resources.filter((_, i) => i % 10 === 0)
+    .slice(0, 50)
+    .map((u) => Buffer.from(`User:${u.id}`).toString('base64'));
+  const userName = first500.Resources[42]?.userName ?? '';
+  const cpuCases: { name: string; body: string; plain: (p: Plain) => Promise<unknown> }[] = [
+    {
+      name: '50 users + teams + roles',
+      body: JSON.stringify({ query: cases[0]?.query }),
+      plain: (p) => Promise.all([p.get('/Users?startIndex=1&count=50'), p.get(GROUPS_NO_MEMBERS)]),
+    },
+    {
+      name: '20 teams + 20 members each',
+      body: JSON.stringify({ query: cases[1]?.query }),
+      plain: (p) =>
+        Promise.all([
+          p.get('/Groups?startIndex=1&count=500'),
+          p.get('/Users?startIndex=1&count=500'),
+          p.get('/Users?startIndex=501&count=500'),
+        ]),
+    },
+    {
+      name: 'nodes(50 user ids)',
+      body: JSON.stringify({ query: cases[2]?.query, variables: { ids } }),
+      plain: (p) =>
+        Promise.all([
+          p.get('/Users?startIndex=1&count=500'),
+          p.get('/Users?startIndex=501&count=500'),
+        ]),
+    },
+    {
+      name: 'user by userName + teams',
+      body: JSON.stringify({ query: cases[3]?.query, variables: { u: userName } }),
+      plain: (p) =>
+        Promise.all([
+          p.get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&count=10`),
+          p.get(GROUPS_NO_MEMBERS),
+        ]),
+    },
+  ];
+  const running = await facades({ url: emulator.include, token: emulator.token });
+  const cpuRows: string[][] = [];
+  const loadRows: string[][] = [];
+  try {
+    for (const c of cpuCases) {
+      for (const f of running) {
+        for (let i = 0; i < 10; i++) await ask(f.url, c.body);
+      }
+      for (let i = 0; i < 10; i++) await c.plain(plain);
+      const facadeMs = running.map(() => [] as number[]);
+      const plainMs: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        for (const [i, f] of running.entries()) {
+          const before = cpuMs(f.pid);
+          for (let n = 0; n < cpuBlock; n++) {
+            const answer = await ask(f.url, c.body);
+            if (answer.errors) throw new Error(`${c.name}: ${JSON.stringify(answer.errors)}`);
+          }
+          facadeMs[i]?.push((cpuMs(f.pid) - before) / cpuBlock);
+        }
+        const before = process.cpuUsage();
+        for (let n = 0; n < cpuBlock; n++) await c.plain(plain);
+        const used = process.cpuUsage(before);
+        plainMs.push((used.user + used.system) / 1000 / cpuBlock);
+      }
+      const direct = median(plainMs);
+      cpuRows.push([
+        c.name,
+        ...running.map((_, i) => median(facadeMs[i] ?? []).toFixed(2)),
+        direct.toFixed(2),
+        ...running.map((_, i) => (median(facadeMs[i] ?? []) / direct).toFixed(1)),
+      ]);
+    }
+
+    // Throughput: autocannon, 10 connections, against each facade in turn (twice, alternating).
+    const body = cpuCases[0]?.body ?? '';
+    const results = running.map(() => [] as { rps: number; cpu: number }[]);
+    for (let round = 0; round < 2; round++) {
+      for (const [i, f] of running.entries()) {
+        const before = cpuMs(f.pid);
+        const result = await autocannon({
+          url: f.url,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          connections: 10,
+          duration: loadSeconds,
+        });
+        if (result.non2xx > 0 || result.errors > 0) {
+          throw new Error(
+            `${f.label}: ${result.non2xx} non-2xx, ${result.errors} errors under load`,
+          );
+        }
+        results[i]?.push({
+          rps: result.requests.average,
+          cpu: (cpuMs(f.pid) - before) / Math.max(1, result.requests.total),
+        });
+      }
+    }
+    for (const [i, f] of running.entries()) {
+      const rps = median((results[i] ?? []).map((r) => r.rps));
+      loadRows.push([
+        f.label,
+        rps.toFixed(0),
+        median((results[i] ?? []).map((r) => r.cpu)).toFixed(2),
+        i === 0 ? '1.00' : (rps / median((results[0] ?? []).map((r) => r.rps))).toFixed(2),
+      ]);
+    }
+  } finally {
+    for (const f of running) await f.stop();
+    await plain.close();
+    await emulator.stop();
+  }
+  console.log('## CPU per request of the facade process (median of 5 interleaved blocks)\n');
+  table(
+    [
+      'query',
+      ...running.map((f) => `${f.label} ms`),
+      'plain SCIM calls ms',
+      ...running.map((f) => `${f.label} / plain`),
+    ],
+    cpuRows,
+  );
+  console.log(
+    `## Throughput: 50 users + teams + roles, autocannon 10 connections, ${loadSeconds} s × 2 per facade\n`,
+  );
+  table(['facade', 'req/s', 'facade CPU ms/req', 'req/s vs this checkout'], loadRows);
+}
+
+const scaleQuestions: { name: string; node: 'include' | 'omit'; query: string; ids?: true }[] = [
+  {
+    name: 'users page (50)',
+    node: 'include',
+    query: '{ users(first: 50) { totalCount edges { node { id userName displayName active } } } }',
+  },
+  {
+    name: 'users page (50) + teams',
+    node: 'include',
+    query:
+      '{ users(first: 50) { totalCount edges { node { id userName teams(first: 20) { edges { node { name } } } roles { edges { node { name } } } } } } }',
+  },
+  {
+    name: 'users(active: false)',
+    node: 'include',
+    query:
+      '{ users(first: 50, filter: { active: false }) { totalCount edges { node { userName } } } }',
+  },
+  {
+    name: 'team members (Group.members)',
+    node: 'include',
+    query:
+      '{ teams(first: 20) { edges { node { name members(first: 20) { totalCount edges { node { userName } } } } } } }',
+  },
+  {
+    name: 'team members (no Group.members)',
+    node: 'omit',
+    query:
+      '{ teams(first: 20) { edges { node { name members(first: 20) { totalCount edges { node { userName } } } } } } }',
+  },
+  {
+    name: 'nodes(50)',
+    node: 'include',
+    query: 'query($ids: [ID!]!) { nodes(ids: $ids) { id ... on User { userName } } }',
+    ids: true,
+  },
+];
+
+async function scale(users: number): Promise<string[][]> {
+  const emulator = await startEmulatorProcess(users);
+  const plain = plainScim(emulator.include, emulator.token);
+  const ids: string[] = [];
+  for (let k = 0; k < 50; k++) {
+    const start = 1 + Math.floor((k * emulator.users) / 50);
+    const page = (await plain.get(`/Users?startIndex=${start}&count=1`)) as {
+      Resources: { id: string }[];
+    };
+    ids.push(Buffer.from(`User:${page.Resources[0]?.id}`).toString('base64'));
+  }
+  const token = emulator.token;
+  const byNode = {
+    include: await facades({ url: emulator.include, token }),
+    omit: await facades({ url: emulator.omit, token }, { KEEPER_GROUP_MEMBERS: 'omit' }),
+  };
+  const rows: string[][] = [];
+  try {
+    for (const q of scaleQuestions) {
+      const body = JSON.stringify({ query: q.query, variables: q.ids ? { ids } : {} });
+      for (const f of byNode[q.node]) {
+        await ask(f.url, body); // warm-up, and the facade learns what the upstream sends
+        resetPeakRss(f.pid);
+        const cpuBefore = cpuMs(f.pid);
+        const started = performance.now();
+        const answer = await ask(f.url, body, true);
+        const wall = performance.now() - started;
+        const upstream = answer.extensions?.upstream;
+        rows.push([
+          users.toLocaleString('en'),
+          q.name,
+          f.label,
+          answer.errors ? String(answer.errors[0]?.extensions?.code ?? 'error') : 'ok',
+          String(upstream?.calls ?? '?'),
+          String(upstream?.rounds ?? '—'),
+          wall.toFixed(0),
+          (cpuMs(f.pid) - cpuBefore).toFixed(0),
+          peakRssMb(f.pid).toFixed(0),
+        ]);
+      }
+    }
+  } finally {
+    for (const f of [...byNode.include, ...byNode.omit]) await f.stop();
+    await plain.close();
+    await emulator.stop();
+  }
+  return rows;
+}
+
+await cpuAndThroughput();
+if (scales.length > 0) {
+  const scaleRows: string[][] = [];
+  for (const users of scales) scaleRows.push(...(await scale(users)));
+  console.log(
+    '## Scale (emulator in its own process; one warm request each; peak RSS of the facade process)\n',
+  );
+  table(
+    [
+      'users',
+      'question',
+      'facade',
+      'answer',
+      'calls',
+      'rounds',
+      'wall ms',
+      'facade CPU ms',
+      'peak RSS MB',
+    ],
+    scaleRows,
+  );
+}

@@ -18,7 +18,7 @@ import { maskError } from './errors.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
-import { createMemoryLocks, type Locks } from './locks.ts';
+import { createMemoryGroupLocks, type GroupLocks } from './locks.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
@@ -38,11 +38,10 @@ export type AppDeps = {
    */
   idempotency?: IdempotencyStore;
   /**
-   * Per-group locks that serialise read-modify-write mutations (setTeamMembers, deletes); pass a
-   * shared implementation when running replicas.
-   * @default in memory
+   * Per-group write locks; pass shared ones when running replicas.
+   * @default in this process
    */
-  locks?: Locks;
+  locks?: GroupLocks;
   /**
    * More conditions of `/ready` besides the upstream (e.g. the shared state store); each one
    * that fails turns it to 503, and the body names them all.
@@ -92,7 +91,7 @@ export function createApp(deps: AppDeps): App {
       ttlMs: config.idempotencyTtlSeconds * 1000,
       maxBytes: config.idempotencyMaxBytes,
     });
-  const locks = deps.locks ?? createMemoryLocks({ leaseMs: config.requestTimeoutMs + 5_000 });
+  const locks = deps.locks ?? createMemoryGroupLocks();
   const log = deps.log ?? silentLogger;
   const { tracing } = deps;
   const observeUpstream = (request: Request): AttemptObserver => {

@@ -1,9 +1,10 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import type { Locks } from './locks.ts';
+import type { GroupLocks } from './locks.ts';
 import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
 import type { UpstreamInfo } from './upstream.ts';
@@ -25,8 +26,8 @@ export type Context = {
   caller: Caller;
   /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
   idempotency: IdempotencyStore;
-  /** Per-group locks of read-modify-write mutations; shared by all requests (src/locks.ts). */
-  locks: Locks;
+  /** Per-group write locks of read-then-write mutations (src/locks.ts). */
+  locks: GroupLocks;
 };
 
 export type ContextDeps = {
@@ -34,13 +35,16 @@ export type ContextDeps = {
   config: Config;
   upstream: UpstreamInfo;
   idempotency: IdempotencyStore;
-  locks: Locks;
+  locks: GroupLocks;
   /** Watches each SCIM attempt of a request (request id and trace headers, spans). */
   observeUpstream?: (request: Request) => AttemptObserver;
 };
 
 export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
   const stats = new UpstreamStats();
+  // Every upstream call in flight listens for the caller going away, and one request may have
+  // UPSTREAM_REQUEST_CONCURRENCY of them: not a leak, so no warning for it.
+  setMaxListeners(deps.config.scim.requestConcurrency + 16, request.signal);
   const call: CallOptions = {
     signal: request.signal,
     deadline: performance.now() + deps.config.requestTimeoutMs,

@@ -161,15 +161,9 @@ export function maskError(
       originalError: original,
     });
   }
-  if (original instanceof SharedStateUnavailableError) {
-    // Redis could not be reached before anything was written; the connection logs the cause.
-    return new GraphQLError(original.message, {
-      ...location,
-      extensions: { code: original.code satisfies ErrorCode, retryable: true },
-    });
-  }
-  if (original instanceof GroupBusyError) {
-    // Another call on the same group held its lock until this request's deadline: not written.
+  if (original instanceof SharedStateUnavailableError || original instanceof GroupBusyError) {
+    // Nothing was written: Redis could not be reached (the connection logs why), or the group's
+    // lock could not be had (or was lost) before the write.
     return new GraphQLError(original.message, {
       ...location,
       extensions: { code: original.code satisfies ErrorCode, retryable: true },

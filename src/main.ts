@@ -64,8 +64,13 @@ async function main(): Promise<void> {
     await scim?.close();
     await shared?.close();
     await emulator?.close();
-    // Export the last spans before leaving.
-    await stopTracing?.().catch(() => {});
+    // Export the last spans before leaving, but never wait on an unreachable collector for long.
+    if (stopTracing) {
+      await Promise.race([
+        stopTracing().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
+    }
     if (outcome === 'forced') {
       logger.warn(`requests still running after ${graceMs} ms were cut off; exiting with status 1`);
       process.exit(1);
@@ -137,6 +142,7 @@ async function main(): Promise<void> {
     scim,
     upstream: info,
     idempotency: sharedState.idempotency,
+    locks: sharedState.locks,
     readiness: sharedState.readiness,
     lifecycle,
   });

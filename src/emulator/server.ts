@@ -20,6 +20,7 @@ import {
   projectionKeeps,
   renderGroup,
   renderUser,
+  type ScimUserJson,
 } from './resources.ts';
 import type { EmulatorStore } from './store.ts';
 
@@ -359,8 +360,17 @@ function includeMembers(ctx: ServerContext, projection: Projection): boolean {
 function listUsers(ctx: ServerContext, query: URLSearchParams): Answer {
   const projection = parseProjection(query);
   const matches = compile(ctx, query, 'User');
+  if (!matches) {
+    // Unfiltered: render only the page asked for.
+    const { store } = ctx;
+    const source: PageSource<ScimUserJson> = {
+      total: store.userCount,
+      slice: (from, to) => store.usersSlice(from, to).map((u) => renderUser(store, u)),
+    };
+    return page(source, query, projection, ctx.paging);
+  }
   const all = ctx.store.listUsers().map((u) => renderUser(ctx.store, u));
-  return page(matches ? all.filter(matches) : all, query, projection, ctx.paging);
+  return page(all.filter(matches), query, projection, ctx.paging);
 }
 
 function listGroups(ctx: ServerContext, query: URLSearchParams): Answer {
@@ -394,12 +404,17 @@ function patched(store: EmulatorStore, apply: () => unknown): Answer {
  * capped at 1000 (keeper-scim.md §4), a negative count means 0, and count=0 returns only
  * totalResults. itemsPerPage is the number actually returned (keeper-scim.md §2.4).
  */
+type PageSource<T> = { total: number; slice(from: number, to: number): T[] };
+
 function page<T extends object>(
-  all: T[],
+  list: T[] | PageSource<T>,
   query: URLSearchParams,
   projection: Projection,
   quirks: PagingQuirks,
 ): Answer {
+  const all: PageSource<T> = Array.isArray(list)
+    ? { total: list.length, slice: (from, to) => list.slice(from, to) }
+    : list;
   const startParam = Number.parseInt(query.get('startIndex') ?? '', 10);
   const countParam = Number.parseInt(query.get('count') ?? '', 10);
   let startIndex = Number.isNaN(startParam) || startParam < 1 ? 1 : startParam;
@@ -407,13 +422,13 @@ function page<T extends object>(
     ? DEFAULT_COUNT
     : Math.min(Math.max(countParam, 0), discovery.MAX_RESULTS);
   const count = Math.min(requested, quirks.maxCount ?? discovery.MAX_RESULTS);
-  if (quirks.wrapPastEnd && startIndex > all.length) startIndex = 1;
+  if (quirks.wrapPastEnd && startIndex > all.total) startIndex = 1;
   const slice = all
     .slice(startIndex - 1, startIndex - 1 + count)
     .map((r) => project(r, projection));
   return ok({
     schemas: [SCHEMA_LIST],
-    totalResults: all.length,
+    totalResults: all.total,
     startIndex,
     itemsPerPage: quirks.echoCount ? requested : slice.length,
     Resources: slice,

@@ -66,6 +66,8 @@ export class EmulatorStore {
   seats: number;
 
   readonly #users = new Map<string, UserRecord>();
+  /** User ids in listing order (insertion order of #users), rebuilt after a delete. */
+  #order: string[] = [];
   readonly #byUserName = new Map<string, string>();
   readonly #groups = new Map<string, GroupRecord>();
   /** groupId → member user ids, in the order they joined. The single source of membership. */
@@ -89,6 +91,15 @@ export class EmulatorStore {
 
   listUsers(): UserRecord[] {
     return [...this.#users.values()].map(cloneUser);
+  }
+
+  /**
+   * Users `from` (0-based) up to `to` (exclusive), in listing order, without touching the others:
+   * a page of a 100 000-user node costs its page, not the node.
+   */
+  usersSlice(from: number, to: number): UserRecord[] {
+    if (this.#order.length !== this.#users.size) this.#order = [...this.#users.keys()];
+    return this.#order.slice(from, to).map((id) => cloneUser(this.#users.get(id) as UserRecord));
   }
 
   getUser(id: string): UserRecord | undefined {
@@ -152,6 +163,7 @@ export class EmulatorStore {
     this.checkGroupIds(groups);
     const user: UserRecord = { id: this.allocateId(), ...fields };
     this.#users.set(user.id, user);
+    if (this.#order.length === this.#users.size - 1) this.#order.push(user.id);
     this.#byUserName.set(this.#nameKey(user.userName), user.id);
     for (const groupId of groups) this.#memberSet(groupId).add(user.id);
     return cloneUser(user);

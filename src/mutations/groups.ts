@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from '../context.ts';
 import { groupKey } from '../loaders.ts';
+import { groupLockName, type HeldLock } from '../locks.ts';
 import type { GroupModel } from '../model.ts';
 import {
   NameAlreadyInUseError,
@@ -228,27 +229,20 @@ async function readAfterWrite(ctx: Context, kind: Kind, groupId: string): Promis
 }
 
 /**
- * Runs `work` holding the group's lock, so that a mutation that reads the group and then writes it
- * (a difference of members, a check before a delete) never decides from a read that another call
- * is about to make stale. Waiting ends at the request's deadline with GroupBusyError (nothing was
- * written).
+ * Adds or removes members under the group's lock: a lost answer is settled by reading the group
+ * (patchMembers), and no other change of the group may come between the write and that read.
  */
-export function withGroupLock<T>(
-  ctx: Context,
-  groupId: string,
-  work: () => Promise<T>,
-): Promise<T> {
-  return ctx.locks.withLock(`group:${groupId}`, () => work(), {
-    ...(ctx.call.signal ? { signal: ctx.call.signal } : {}),
-    ...(ctx.call.deadline === undefined ? {} : { deadline: ctx.call.deadline }),
+const changeMembers = (ctx: Context, kind: Kind, groupId: string, change: MemberChange) =>
+  withGroupLock(ctx, groupId, async (lock) => {
+    await lock.assertHeld();
+    return patchMembers(ctx, kind, groupId, change);
   });
-}
 
 export const addMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  withGroupLock(ctx, groupId, () => patchMembers(ctx, kind, groupId, { add: userIds, remove: [] }));
+  changeMembers(ctx, kind, groupId, { add: userIds, remove: [] });
 
 export const removeMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  withGroupLock(ctx, groupId, () => patchMembers(ctx, kind, groupId, { add: [], remove: userIds }));
+  changeMembers(ctx, kind, groupId, { add: [], remove: userIds });
 
 /** The member ids of a group, read fresh: from Group.members, else from the users' groups. */
 export async function currentMembers(ctx: Context, group: ScimGroup): Promise<string[]> {
@@ -257,15 +251,31 @@ export async function currentMembers(ctx: Context, group: ScimGroup): Promise<st
   return (await ctx.loaders.membershipIndex()).get(group.id) ?? [];
 }
 
+/**
+ * Runs a read-then-write of one group holding its write lock (all replicas, with a shared
+ * store), so that what was read is still true when the write goes out. Waiting ends with the
+ * request's deadline; call `lock.assertHeld()` right before writing.
+ */
+export function withGroupLock<T>(
+  ctx: Context,
+  groupId: string,
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  return ctx.locks.withLock(groupLockName(groupId), fn, {
+    signal: ctx.call.signal,
+    deadline: ctx.call.deadline,
+  });
+}
+
 /** DELETE /Groups/{id}, after checking it is this kind of group and SCIM-managed. */
-export async function deleteGroup(ctx: Context, kind: Kind, groupId: string): Promise<void> {
-  // Checked, then deleted: under the group's lock, so the check still holds at the DELETE.
-  return withGroupLock(ctx, groupId, async () => {
+export function deleteGroup(ctx: Context, kind: Kind, groupId: string): Promise<void> {
+  return withGroupLock(ctx, groupId, async (lock) => {
     const model =
       kind === 'Team'
         ? await requireGroup(ctx, 'Team', groupId)
         : await requireGroup(ctx, 'Role', groupId);
     if (!model.group.externalId) throw new UnmanagedGroupError(kind, groupId);
+    await lock.assertHeld();
     try {
       await ctx.scim.groups.delete(groupId, ctx.call);
     } catch (error) {

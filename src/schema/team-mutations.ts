@@ -368,9 +368,8 @@ builder.mutationField('setTeamMembers', (t) =>
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, 'setTeamMembers', input, async () => {
         const teamId = input.teamId.id;
-        // The read of the current members and the PATCH of the difference hold the team's lock:
-        // concurrent calls each compute their difference from the state the previous one left.
-        return withGroupLock(ctx, teamId, async () => {
+        // The difference is computed from a read: no other write to the team may come between.
+        return withGroupLock(ctx, teamId, async (lock) => {
           const team = await requireGroup(ctx, 'Team', teamId);
           const wanted = keeperIds(input.userIds);
           const current = await currentMembers(ctx, team.group);
@@ -381,6 +380,7 @@ builder.mutationField('setTeamMembers', (t) =>
           if (toAdd.length + toRemove.length === 0) {
             return { team, added: [], removed: [] };
           }
+          await lock.assertHeld();
           const model = await patchMembers(ctx, 'Team', teamId, { add: toAdd, remove: toRemove });
           return { team: asTeam(model), added: toAdd, removed: toRemove };
         });

@@ -10,6 +10,7 @@ import {
   ScimRateLimitedError,
   type ScimRequestInfo,
 } from './errors.ts';
+import { leanGroup, leanGroupList, leanUser, leanUserList } from './lean.ts';
 import { type ListAllResult, type PagingOptions, pageAll } from './paging.ts';
 import { patchRequest } from './patch.ts';
 import { backoffMs, type RetryOptions, resolveRetry, shouldRetry } from './retry.ts';
@@ -485,21 +486,28 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     }
   }
 
-  /** Sends and validates the answer's body against `schema`. */
+  /**
+   * Sends and validates the answer's body against `schema`. `lean` (lean.ts) is a fast check
+   * with the same acceptance and output; zod only runs when it refuses, to name the issues.
+   */
   async function call<S extends z.ZodType>(
     spec: RequestSpec,
     schema: S,
     opts: CallOptions | undefined,
+    lean?: (body: unknown) => z.output<S> | undefined,
   ): Promise<z.output<S>> {
     const answer = await send(spec, opts);
-    return validate(spec, answer, schema);
+    return validate(spec, answer, schema, lean);
   }
 
   function validate<S extends z.ZodType>(
     spec: RequestSpec,
     answer: Answer,
     schema: S,
+    lean?: (body: unknown) => z.output<S> | undefined,
   ): z.output<S> {
+    const fast = lean?.(answer.body);
+    if (fast !== undefined) return fast;
     const result = schema.safeParse(answer.body);
     if (result.success) return result.data;
     throw protocolError(spec, answer, result.error);
@@ -527,6 +535,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     endpoint: '/Users' | '/Groups',
     schema: z.ZodType<T>,
     schemaUrn: string,
+    lean: { item: (body: unknown) => T | undefined; list: (body: unknown) => unknown },
   ) {
     const list = listResponse(schema);
     const itemPath = (id: string) => `${endpoint}/${encodeId(id)}`;
@@ -546,6 +555,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         { method: 'GET', route: endpoint, path: endpoint, query: listQuery(params) },
         list,
         opts,
+        lean.list as (body: unknown) => z.output<typeof list> | undefined,
       ) as Promise<ListResponse<T>>;
 
     return {
@@ -561,18 +571,20 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
         });
       },
       get: async (id: string, opts?: CallOptions): Promise<T> =>
-        call({ method: 'GET', route: itemRoute, path: itemPath(id) }, schema, opts),
+        call({ method: 'GET', route: itemRoute, path: itemPath(id) }, schema, opts, lean.item),
       create: async (input: ScimUserInput | ScimGroupInput, opts?: CallOptions): Promise<T> =>
         call(
           { method: 'POST', route: endpoint, path: endpoint, body: withSchemas(input) },
           schema,
           opts,
+          lean.item,
         ),
       replace: async (id: string, input: ScimUserInput | ScimGroupInput, opts?: CallOptions) =>
         call(
           { method: 'PUT', route: itemRoute, path: itemPath(id), body: withSchemas(input) },
           schema,
           opts,
+          lean.item,
         ),
       patch: async (
         id: string,
@@ -587,7 +599,7 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
           idempotent: opts?.idempotent ?? false,
         };
         const answer = await send(spec, opts);
-        return answer.body === undefined ? undefined : validate(spec, answer, schema);
+        return answer.body === undefined ? undefined : validate(spec, answer, schema, lean.item);
       },
       delete: async (id: string, opts?: CallOptions): Promise<void> => {
         await send({ method: 'DELETE', route: itemRoute, path: itemPath(id) }, opts);
@@ -595,8 +607,11 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
     };
   }
 
-  const users = resource('/Users', ScimUser, SCHEMA_USER);
-  const groups = resource('/Groups', ScimGroup, SCHEMA_GROUP);
+  const users = resource('/Users', ScimUser, SCHEMA_USER, { item: leanUser, list: leanUserList });
+  const groups = resource('/Groups', ScimGroup, SCHEMA_GROUP, {
+    item: leanGroup,
+    list: leanGroupList,
+  });
 
   const listOrArray = <T extends z.ZodType>(item: T) =>
     listResponse(item)

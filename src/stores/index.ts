@@ -1,9 +1,11 @@
 import type { Config } from '../config.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.ts';
+import { createMemoryGroupLocks, type GroupLocks } from '../locks.ts';
 import type { UpstreamBudget } from '../scim/budget.ts';
 import { createMemoryBudget, createRedisBudget } from './budget.ts';
 import { createRedisConnection, type RedisConnection, type RedisHealth } from './redis.ts';
 import { createRedisIdempotencyStore } from './redis-idempotency.ts';
+import { createRedisLocks } from './redis-locks.ts';
 
 // Everything replicas must agree on, chosen in one place by REDIS_URL: without it each piece
 // lives in this process's memory (one replica), with it on Redis (any number of replicas).
@@ -13,6 +15,8 @@ export type SharedState = {
   /** Rate and 429 pauses of upstream calls; give it to the SCIM client. */
   budget: UpstreamBudget;
   idempotency: IdempotencyStore;
+  /** Write locks of the read-then-write mutations, one group at a time. */
+  locks: GroupLocks;
   /** For `/ready` (AppDeps.readiness); empty in memory. */
   readiness: { name: string; check: () => Promise<boolean> }[];
   /** The Redis connection's state, for logs and `/ready`; undefined in memory. */
@@ -33,6 +37,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
       kind: 'memory',
       budget: createMemoryBudget(budgetOptions),
       idempotency: createMemoryIdempotencyStore({ ttlMs, maxBytes: config.idempotencyMaxBytes }),
+      locks: createMemoryGroupLocks(),
       readiness: [],
       health: () => undefined,
       close: async () => {},
@@ -43,6 +48,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     kind: 'redis',
     budget: createRedisBudget(redis, budgetOptions),
     idempotency: createRedisIdempotencyStore(redis, { ttlMs, log: options.log }),
+    locks: createRedisLocks(redis),
     readiness: [{ name: 'redis', check: () => redis.isReady() }],
     health: () => redis.health(),
     close: () => redis.close(),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { GroupLocks, HeldLock, LockOptions } from '../locks.ts';
 import { GroupBusyError } from './errors.ts';
 import { createWakeups, type RedisConnection } from './redis.ts';
 
@@ -16,30 +17,16 @@ import { createWakeups, type RedisConnection } from './redis.ts';
 //   a replica that lost its lock does not write on; what remains is the length of one upstream
 //   call.
 
-export type LockLease = {
+export type LockLease = HeldLock & {
   /** Grows with every acquisition of the same name; tells holders apart in logs. */
   readonly fencingToken: number;
-  /** Rejects with GroupBusyError when the lease is no longer this holder's. */
-  assertHeld(): Promise<void>;
   release(): Promise<void>;
 };
 
-export type AcquireOptions = {
-  /** Stop waiting when the caller goes away. */
-  signal?: AbortSignal;
-  /** Stop waiting then (the `performance.now()` clock), with GroupBusyError. */
-  deadline?: number;
-};
-
-export type RedisLocks = {
-  acquire(name: string, options?: AcquireOptions): Promise<LockLease>;
-  /** Runs `fn` holding the lock on `name`, and releases it however `fn` ends. */
-  withLock<T>(
-    name: string,
-    fn: (lease: LockLease) => Promise<T>,
-    options?: AcquireOptions,
-  ): Promise<T>;
-};
+export interface RedisLocks extends GroupLocks {
+  acquire(name: string, options?: LockOptions): Promise<LockLease>;
+  withLock<T>(name: string, fn: (lock: LockLease) => Promise<T>, options?: LockOptions): Promise<T>;
+}
 
 export type RedisLocksOptions = {
   /** How long a lock lasts without being extended. @default 10000 */

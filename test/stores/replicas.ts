@@ -69,6 +69,7 @@ export async function startReplicas(options: {
       scim,
       upstream,
       idempotency: shared.idempotency,
+      locks: shared.locks,
       readiness: shared.readiness,
       logging: false,
       logError: (e) => logs.push(`masked: ${String(e)}`),

@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Pool } from 'undici';
+
+// Processes for the benchmark: the emulator and each facade run apart from the load generator,
+// and a facade's CPU is read from /proc (every thread of it: the GC's helper threads count), so
+// that the old code, which cannot report its own CPU, is measured the same way as the new.
+
+export type Proc = { child: ChildProcess; pid: number; stop(): Promise<void> };
+
+const GC_FLAGS = ['--max-semi-space-size=64'];
+
+function start(script: string, cwd: string, env: Record<string, string>, flags: string[] = []) {
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', script], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const stop = () =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null) return done();
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+  return { child, pid: child.pid as number, stop };
+}
+
+export type EmulatorProc = Proc & { include: string; omit: string; token: string; users: number };
+
+/** The emulator (demo data grown to `users`), in its own process. */
+export async function startEmulatorProcess(users: number): Promise<EmulatorProc> {
+  const proc = start(resolve(import.meta.dirname, 'emulator-process.ts'), process.cwd(), {
+    BENCH_USERS: String(users),
+  });
+  const line = await new Promise<string>((done, fail) => {
+    const rl = createInterface({ input: proc.child.stdout as NodeJS.ReadableStream });
+    rl.once('line', done);
+    proc.child.once('exit', (code) => fail(new Error(`emulator exited with ${code}`)));
+  });
+  return { ...proc, ...(JSON.parse(line) as Omit<EmulatorProc, keyof Proc>) };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+export type FacadeProc = Proc & { url: string; label: string };
+
+/**
+ * The facade of the checkout at `root` (this one, or an older one to compare with), started as
+ * `npm start` would run it (src/main.ts) with the GC flag the start command uses.
+ */
+export async function startFacade(
+  label: string,
+  root: string,
+  upstream: { url: string; token: string },
+  env: Record<string, string> = {},
+): Promise<FacadeProc> {
+  const port = await freePort();
+  const proc = start(
+    'src/main.ts',
+    root,
+    {
+      KEEPER_SCIM_URL: upstream.url,
+      KEEPER_SCIM_TOKEN: upstream.token,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      // Per-request access logs are another issue's cost; stats only when asked by header.
+      LOG_LEVEL: 'warn',
+      UPSTREAM_STATS_FOR: 'everyone',
+      ...env,
+    },
+    GC_FLAGS,
+  );
+  proc.child.stdout?.resume();
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300 || proc.child.exitCode !== null) throw new Error(`${label} facade did not start`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return { ...proc, url: `${url}/graphql`, label };
+}
+
+/** CPU time of every thread of `pid` so far, in ms (scheduler nanoseconds, not 10 ms ticks). */
+export function cpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e6;
+}
+
+/** Peak resident memory since the last `resetPeakRss`, in MB. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+export function resetPeakRss(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // not permitted here: the peak then counts from the process start
+  }
+}
+
+/** Plain SCIM calls: undici and JSON.parse, nothing else (the floor any client pays). */
+export function plainScim(baseUrl: string, token: string) {
+  const url = new URL(baseUrl);
+  const pool = new Pool(url.origin, { connections: 16 });
+  const get = async (pathAndQuery: string): Promise<unknown> => {
+    const { body } = await pool.request({
+      method: 'GET',
+      path: `${url.pathname}${pathAndQuery}`,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/scim+json' },
+    });
+    return JSON.parse(await body.text());
+  };
+  return { get, close: () => pool.close() };
+}
+
+export type GraphQLAnswer = {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string } }[];
+  extensions?: { upstream?: { calls: number; rounds?: number } };
+};
+
+/** One GraphQL request over HTTP. */
+export async function ask(url: string, body: string, stats = false): Promise<GraphQLAnswer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(stats ? { 'x-upstream-stats': '1' } : {}) },
+    body,
+  });
+  return (await response.json()) as GraphQLAnswer;
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
