@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
-import { ANONYMOUS, createCallerAuth } from './caller-auth.ts';
+import { type CallerAuth, createCallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useStableErrorCodes } from './error-codes.ts';
@@ -37,6 +37,11 @@ export type AppDeps = {
    * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
    */
   idempotency?: IdempotencyStore;
+  /**
+   * Who callers are and what they may do; pass one to replace its keys later (SIGHUP).
+   * @default built from the configuration (API_KEYS, API_KEYS_FILE, JWT_*)
+   */
+  callerAuth?: CallerAuth;
   /**
    * Per-group write locks; pass shared ones when running replicas.
    * @default in this process
@@ -101,11 +106,15 @@ export function createApp(deps: AppDeps): App {
   const logError =
     deps.logError ?? ((error: unknown) => log.error({ err: error }, 'unexpected error'));
   const graphqlEndpoint = '/graphql';
-  const auth = createCallerAuth({
-    keys: config.server.apiKeys,
-    graphiql: config.server.graphiql,
-    endpoint: graphqlEndpoint,
-  });
+  const auth =
+    deps.callerAuth ??
+    createCallerAuth({
+      keys: config.server.apiKeys,
+      named: config.server.namedKeys,
+      jwt: config.server.jwt,
+      graphiql: config.server.graphiql,
+      endpoint: graphqlEndpoint,
+    });
 
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -114,12 +123,13 @@ export function createApp(deps: AppDeps): App {
     // Yoga reports each masked error itself; errors.ts and the access log already have, so its
     // messages go to debug.
     logging: deps.logging === false ? false : yogaLogger(log),
-    // The auth plugin has refused every request without a valid key by now (when keys are set).
-    context: ({ request }) =>
+    // The auth plugin has refused every request without a valid caller by now (when callers are
+    // checked); the request's caller was identified there once and is remembered.
+    context: async ({ request }) =>
       createContext(
         { ...deps, idempotency, locks, observeUpstream },
         request,
-        auth.identify(request) ?? ANONYMOUS,
+        (await auth.identify(request)) ?? UNIDENTIFIED,
       ),
     // The bundled GraphiQL: Yoga's default page loads its scripts from a CDN, which a machine
     // without internet access (or a locked-down network) cannot reach.
@@ -247,7 +257,10 @@ function useUpstreamStats(
   return {
     onExecute({ args }) {
       const ctx = args.contextValue as Context;
-      if (shownTo === 'nobody' || (shownTo === 'keyed' && ctx.caller.kind !== 'key')) return;
+      // Upstream routes and timings describe the node: for callers with the `admin` scope only,
+      // and of those for the ones UPSTREAM_STATS_FOR allows (`keyed`: a key or an SSO token).
+      if (!hasScope(ctx.caller, 'admin')) return;
+      if (shownTo === 'nobody' || (shownTo === 'keyed' && ctx.caller.kind === 'anonymous')) return;
       const asked = ctx.request.headers.get(UPSTREAM_STATS_HEADER);
       if (!always && asked !== '1' && asked !== 'true') return;
       return {

@@ -1,55 +1,158 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { type NamedKey, SCOPES, type Scope } from './config.ts';
 
-// Optional caller authentication (API_KEYS): the facade holds a token that can lock every user of
-// the node, so when it is reachable by more than its own host, callers must prove who they are.
-// Keys are compared as SHA-256 digests with timingSafeEqual, so neither their length nor their
-// content leaks through timing. Open without a key: `/health` and `/ready` (for orchestrators),
-// and the GraphiQL page itself when GraphiQL is enabled (it asks for the key in its Headers pane).
-// Nothing that can execute an operation passes without a key: not a GET that also accepts HTML,
-// nor a GET for the page that carries a query (GraphiQL off, it would be executed).
+// Caller authentication: the facade holds a token that can lock every user of the node, so when
+// it is reachable by more than its own host, callers must prove who they are, and each gets only
+// the scopes it was given. Three kinds of callers:
+// - named keys (API_KEYS_FILE entries): a name, scopes, and the key's SHA-256 digest;
+// - plain keys (API_KEYS, or bare lines of API_KEYS_FILE): every scope, as before scopes existed;
+// - SSO tokens: JWTs verified against JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE (jose), with
+//   scopes read from the JWT_SCOPES_CLAIM claim.
+// Keys are compared as SHA-256 digests with timingSafeEqual against every known digest, so neither
+// their length nor which one matched leaks through timing. Open without a key: `/health` and
+// `/ready` (for orchestrators), and the GraphiQL page itself when GraphiQL is enabled (it asks for
+// the key in its Headers pane). Nothing that can execute an operation passes without a key: not a
+// GET that also accepts HTML, nor a GET for the page that carries a query.
 
-/** Who sent a request, as far as the facade knows; later work (scoped keys, audit) extends it. */
-export type Caller =
-  /** Presented one of API_KEYS; `id` is the key's SHA-256 digest (hex), never the key. */
-  | { kind: 'key'; id: string }
-  /** No keys are configured, so nobody is identified. */
-  | { kind: 'anonymous'; id: 'anonymous' };
+/** Who sent a request, and what it may do. */
+export type Caller = {
+  /** `key`: an API key; `jwt`: an SSO token; `anonymous`: no caller check is configured. */
+  kind: 'key' | 'jwt' | 'anonymous';
+  /**
+   * Stable identity: a key's SHA-256 digest (hex, never the key), `issuer#subject` of a JWT, or
+   * `anonymous`. Idempotency keys and rate limits are kept per identity.
+   */
+  id: string;
+  /** For people and the audit trail: the key's name, the JWT subject, or `anonymous`. */
+  name: string;
+  scopes: ReadonlySet<Scope>;
+};
 
-export const ANONYMOUS: Caller = { kind: 'anonymous', id: 'anonymous' };
+const ALL_SCOPES: ReadonlySet<Scope> = new Set(SCOPES);
+
+export const ANONYMOUS: Caller = {
+  kind: 'anonymous',
+  id: 'anonymous',
+  name: 'anonymous',
+  scopes: ALL_SCOPES,
+};
+
+/** What a request that proved nothing gets, should it ever reach execution: no scope at all. */
+export const UNIDENTIFIED: Caller = {
+  kind: 'anonymous',
+  id: 'unidentified',
+  name: 'unidentified',
+  scopes: new Set(),
+};
+
+export const hasScope = (caller: Caller, scope: Scope) => caller.scopes.has(scope);
 
 /** Query parameters with which a GET asks Yoga to execute something instead of showing a page. */
 const OPERATION_PARAMS = ['query', 'extensions', 'operationName', 'variables', 'documentId'];
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+/** A key's entry for API_KEYS_FILE: what `npm run new-key` prints. */
+export const keyFileEntry = (name: string, scopes: readonly Scope[], key: string) =>
+  `${name} ${scopes.join(',')} sha256:${sha256(key).toString('hex')}`;
+
+type KnownKey = { digest: Buffer; name: string; scopes: ReadonlySet<Scope> };
+
+export type JwtOptions = {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** Claim holding the scopes: a space-separated string (OAuth `scope`) or an array. */
+  scopesClaim: string;
+};
 
 export type CallerAuth = {
-  /** The caller a request's `Authorization` header proves, or undefined when it proves none. */
-  identify(request: Request): Caller | undefined;
-  /** Yoga plugin refusing, with 401, every request that needs a key and has no valid one. */
+  /** The caller a request proves, or undefined when it proves none (remembered per request). */
+  identify(request: Request): Promise<Caller | undefined>;
+  /** Replaces the keys (API_KEYS_FILE re-read on SIGHUP); requests in flight keep their caller. */
+  setKeys(keys: { plain: readonly string[]; named: readonly NamedKey[] }): void;
+  /** Yoga plugin refusing, with 401, every request that needs a caller and has no valid one. */
   plugin: Plugin;
 };
 
 export function createCallerAuth(options: {
+  /** Plain keys: every scope. */
   keys: readonly string[];
+  named?: readonly NamedKey[];
+  jwt?: JwtOptions | undefined;
   /** Whether the GraphiQL page is served (it is the only open GET of `endpoint`). */
   graphiql: boolean;
   endpoint: string;
 }): CallerAuth {
-  const digests = options.keys.map(digest);
-  const accepted = (presented: Buffer) => {
-    let ok = false;
+  let known: KnownKey[] = [];
+  const setKeys: CallerAuth['setKeys'] = ({ plain, named }) => {
+    known = [
+      ...plain.map((key) => {
+        const digest = sha256(key);
+        // Plain keys have no name; the digest's start tells them apart in the audit trail.
+        return { digest, name: `key-${digest.toString('hex').slice(0, 8)}`, scopes: ALL_SCOPES };
+      }),
+      ...named.map((k) => ({
+        digest: Buffer.from(k.sha256, 'hex'),
+        name: k.name,
+        scopes: new Set(k.scopes),
+      })),
+    ];
+  };
+  setKeys({ plain: options.keys, named: options.named ?? [] });
+
+  const jwt = options.jwt;
+  const jwks = jwt ? createRemoteJWKSet(new URL(jwt.jwksUrl)) : undefined;
+  const checking = () => known.length > 0 || jwt !== undefined;
+
+  const matchKey = (presented: Buffer) => {
+    let match: KnownKey | undefined;
     // Compare against every key, so the time does not tell which one (if any) matched.
-    for (const key of digests) ok = timingSafeEqual(key, presented) || ok;
-    return ok;
+    for (const key of known) if (timingSafeEqual(key.digest, presented)) match ??= key;
+    return match;
   };
 
-  const identify = (request: Request): Caller | undefined => {
-    if (digests.length === 0) return ANONYMOUS;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
-    if (!match?.[1]) return undefined;
-    const presented = digest(match[1]);
-    return accepted(presented) ? { kind: 'key', id: presented.toString('hex') } : undefined;
+  const verifyJwt = async (token: string): Promise<Caller | undefined> => {
+    if (!jwt || !jwks || token.split('.').length !== 3) return undefined;
+    try {
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        requiredClaims: ['sub'],
+      });
+      const subject = payload.sub as string;
+      return {
+        kind: 'jwt',
+        id: `${payload.iss}#${subject}`,
+        name: subject,
+        scopes: scopesOf(payload, jwt.scopesClaim),
+      };
+    } catch {
+      // Expired, wrongly signed, another issuer or audience, or the JWKS unreachable: no caller.
+      return undefined;
+    }
+  };
+
+  const identified = new WeakMap<Request, Promise<Caller | undefined>>();
+  const identify = (request: Request): Promise<Caller | undefined> => {
+    let caller = identified.get(request);
+    if (!caller) {
+      caller = (async () => {
+        if (!checking()) return ANONYMOUS;
+        const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
+        if (!match?.[1]) return undefined;
+        const presented = sha256(match[1]);
+        const key = matchKey(presented);
+        if (key) {
+          return { kind: 'key', id: presented.toString('hex'), name: key.name, scopes: key.scopes };
+        }
+        return verifyJwt(match[1]);
+      })();
+      identified.set(request, caller);
+    }
+    return caller;
   };
 
   const isGraphiQLPage = (request: Request, url: URL) =>
@@ -61,18 +164,19 @@ export function createCallerAuth(options: {
 
   return {
     identify,
+    setKeys,
     plugin: {
-      onRequest({ request, url, endResponse, fetchAPI }) {
-        if (digests.length === 0) return;
+      async onRequest({ request, url, endResponse, fetchAPI }) {
+        if (!checking()) return;
         if (url.pathname === '/health' || url.pathname === '/ready') return;
         if (isGraphiQLPage(request, url)) return;
-        if (identify(request)) return;
+        if (await identify(request)) return;
         endResponse(
           new fetchAPI.Response(
             JSON.stringify({
               errors: [
                 {
-                  message: 'This service needs an API key: send Authorization: Bearer <key>.',
+                  message: `This service needs an API key${jwt ? ' or an SSO token' : ''}: send Authorization: Bearer <${jwt ? 'key or token' : 'key'}>.`,
                   extensions: { code: 'UNAUTHENTICATED' },
                 },
               ],
@@ -86,4 +190,11 @@ export function createCallerAuth(options: {
       },
     },
   };
+}
+
+/** Scopes named in a JWT claim (a space-separated string or an array); unknown ones are ignored. */
+function scopesOf(payload: JWTPayload, claim: string): ReadonlySet<Scope> {
+  const value = payload[claim];
+  const names = typeof value === 'string' ? value.split(/\s+/) : Array.isArray(value) ? value : [];
+  return new Set(SCOPES.filter((scope) => names.includes(scope)));
 }

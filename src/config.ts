@@ -104,6 +104,14 @@ const Env = z.object({
   API_KEYS: emptyAsUnset(z.string().optional()),
   CORS_ORIGINS: emptyAsUnset(z.string().optional()),
   API_KEYS_FILE: emptyAsUnset(z.string().optional()),
+  JWT_JWKS_URL: emptyAsUnset(
+    z
+      .url({ error: 'JWT_JWKS_URL must be a full URL such as https://login.example.com/jwks' })
+      .optional(),
+  ),
+  JWT_ISSUER: emptyAsUnset(z.string().optional()),
+  JWT_AUDIENCE: emptyAsUnset(z.string().optional()),
+  JWT_SCOPES_CLAIM: emptyAsUnset(z.string().optional()),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   UPSTREAM_STATS_FOR: emptyAsUnset(
     z
@@ -169,8 +177,14 @@ export type Config = {
     port: number;
     graphiql: boolean;
     production: boolean;
-    /** Keys callers must send as `Authorization: Bearer <key>`; empty = no caller check. */
+    /** Keys callers must send as `Authorization: Bearer <key>`, with every scope (API_KEYS). */
     apiKeys: string[];
+    /** Named keys with scopes, from API_KEYS_FILE (re-read on SIGHUP); digests, never keys. */
+    namedKeys: NamedKey[];
+    /** API_KEYS_FILE, for reloading. */
+    apiKeysFile: string | undefined;
+    /** SSO: JWTs verified against this JWKS, issuer and audience; scopes from `scopesClaim`. */
+    jwt: { jwksUrl: string; issuer: string; audience: string; scopesClaim: string } | undefined;
     /** Browser origins allowed to call cross-origin (CORS); empty = same origin only. */
     corsOrigins: string[];
     /** Whether `__schema`/`__type` are answered (off in production unless asked for). */
@@ -284,6 +298,57 @@ export class ConfigError extends Error {
 
 type ReadFile = (path: string) => string;
 
+/** The rights a caller can hold; each guards a set of schema fields (README "Access control"). */
+export const SCOPES = ['directory:read', 'directory:write', 'users:lifecycle', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** An API_KEYS_FILE entry: who the key belongs to, what it may do, and its SHA-256 digest (hex). */
+export type NamedKey = { name: string; scopes: Scope[]; sha256: string };
+
+const MIN_KEY_LENGTH = 16;
+
+const splitKeys = (text: string) => text.split(/[\s,]+/).filter((k) => k !== '');
+
+/**
+ * API_KEYS_FILE: one entry per line, `#` starts a comment. A line `<name> <scope,scope> sha256:<hex>`
+ * names a key by its digest (`npm run new-key` prints one); any other line holds plain keys with
+ * every scope, as in API_KEYS. Returns the problems instead of throwing, so a reload can keep the
+ * keys it had.
+ */
+export function parseApiKeysFile(text: string): {
+  keys: string[];
+  named: NamedKey[];
+  problems: string[];
+} {
+  const keys: string[] = [];
+  const named: NamedKey[] = [];
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') return;
+    const entry = /^(\S+)\s+(\S+)\s+sha256:(\S+)$/.exec(line);
+    if (!entry) {
+      keys.push(...splitKeys(line));
+      return;
+    }
+    const [, name = '', scopeList = '', hex = ''] = entry;
+    const scopes = scopeList.split(',').filter((s) => s !== '');
+    const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0) {
+      problems.push(
+        `line ${index + 1}: unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`,
+      );
+    } else if (!/^[0-9a-f]{64}$/i.test(hex)) {
+      problems.push(`line ${index + 1}: the digest must be 64 hex digits (sha256:<hex>)`);
+    } else if (named.some((k) => k.name === name)) {
+      problems.push(`line ${index + 1}: the name ${name} is used twice`);
+    } else {
+      named.push({ name, scopes: scopes as Scope[], sha256: hex.toLowerCase() });
+    }
+  });
+  return { keys, named, problems };
+}
+
 /**
  * Parses the environment. Throws one `ConfigError` listing every problem.
  * @param readFile injectable for tests; reads KEEPER_SCIM_TOKEN_FILE.
@@ -340,28 +405,43 @@ export function loadConfig(
       'A Keeper token is set but no upstream: set KEEPER_SCIM_URL, or KEEPER_REGION with KEEPER_NODE_ID',
     );
   }
-  let apiKeys: string[] = [];
-  if (e.API_KEYS && e.API_KEYS_FILE) {
-    problems.push('Set either API_KEYS or API_KEYS_FILE, not both');
-  } else if (e.API_KEYS || e.API_KEYS_FILE) {
-    let text = e.API_KEYS ?? '';
-    if (e.API_KEYS_FILE) {
-      try {
-        text = readFile(e.API_KEYS_FILE);
-      } catch (error) {
-        const code = (error as { code?: string }).code ?? 'unreadable';
-        problems.push(`API_KEYS_FILE (${e.API_KEYS_FILE}) cannot be read: ${code}`);
+  const apiKeys = splitKeys(e.API_KEYS ?? '');
+  let namedKeys: NamedKey[] = [];
+  if (e.API_KEYS_FILE) {
+    try {
+      const file = parseApiKeysFile(readFile(e.API_KEYS_FILE));
+      apiKeys.push(...file.keys);
+      namedKeys = file.named;
+      problems.push(...file.problems.map((p) => `API_KEYS_FILE (${e.API_KEYS_FILE}): ${p}`));
+      if (file.keys.length + file.named.length === 0 && file.problems.length === 0) {
+        problems.push(`API_KEYS_FILE (${e.API_KEYS_FILE}) holds no key`);
       }
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'unreadable';
+      problems.push(`API_KEYS_FILE (${e.API_KEYS_FILE}) cannot be read: ${code}`);
     }
-    apiKeys = text
-      .split(/[\s,]+/)
-      .map((k) => k.trim())
-      .filter((k) => k !== '');
-    if (apiKeys.some((k) => k.length < 16)) {
-      problems.push('Every API key must have at least 16 characters');
-    }
-    if (apiKeys.length === 0 && !problems.some((p) => p.startsWith('API_KEYS_FILE'))) {
-      problems.push('API_KEYS / API_KEYS_FILE holds no key');
+  }
+  if (apiKeys.some((k) => k.length < MIN_KEY_LENGTH)) {
+    problems.push(`Every API key must have at least ${MIN_KEY_LENGTH} characters`);
+  }
+  let jwt: Config['server']['jwt'];
+  if (e.JWT_JWKS_URL || e.JWT_ISSUER || e.JWT_AUDIENCE) {
+    if (!e.JWT_JWKS_URL || !e.JWT_ISSUER || !e.JWT_AUDIENCE) {
+      problems.push('JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE must be set together');
+    } else {
+      jwt = {
+        jwksUrl: e.JWT_JWKS_URL,
+        issuer: e.JWT_ISSUER,
+        audience: e.JWT_AUDIENCE,
+        scopesClaim: e.JWT_SCOPES_CLAIM ?? 'scope',
+      };
+      const jwks = new URL(e.JWT_JWKS_URL);
+      if (jwks.protocol !== 'https:' && !isLoopback(jwks.hostname)) {
+        // Whoever can change the keys on the way can sign any token.
+        problems.push(
+          `JWT_JWKS_URL must use https:// (it is ${jwks.protocol}// to ${jwks.hostname})`,
+        );
+      }
     }
   }
   const corsOrigins = (e.CORS_ORIGINS ?? '')
@@ -412,6 +492,9 @@ export function loadConfig(
       port: e.PORT ?? 4000,
       graphiql: e.GRAPHIQL ?? !production,
       apiKeys,
+      namedKeys,
+      apiKeysFile: e.API_KEYS_FILE,
+      jwt,
       corsOrigins,
       production,
       introspection: e.GRAPHQL_INTROSPECTION ?? !production,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
+import { createCallerAuth } from './caller-auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
@@ -134,6 +135,26 @@ async function main(): Promise<void> {
   );
 
   metrics.watchPool(scim, config.scim.maxConnections);
+  const callerAuth = createCallerAuth({
+    keys: config.server.apiKeys,
+    named: config.server.namedKeys,
+    jwt: config.server.jwt,
+    graphiql: config.server.graphiql,
+    endpoint: '/graphql',
+  });
+  // SIGHUP reads the configuration again and takes its keys (API_KEYS_FILE): keys are added,
+  // removed or re-scoped without a restart. A configuration with a problem changes nothing.
+  process.on('SIGHUP', () => {
+    try {
+      const reloaded = loadConfig();
+      callerAuth.setKeys({ plain: reloaded.server.apiKeys, named: reloaded.server.namedKeys });
+      log(
+        `SIGHUP: keys reloaded (${reloaded.server.namedKeys.length} named, ${reloaded.server.apiKeys.length} plain)`,
+      );
+    } catch (error) {
+      log(`SIGHUP: keys not reloaded, the keys in use stay. ${(error as Error).message}`);
+    }
+  });
   const app = createApp({
     log: logger,
     metrics,
@@ -145,6 +166,7 @@ async function main(): Promise<void> {
     locks: sharedState.locks,
     readiness: sharedState.readiness,
     lifecycle,
+    callerAuth,
   });
   const listening = createServer(app);
   server = listening;
@@ -165,9 +187,11 @@ async function main(): Promise<void> {
   );
 
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host);
-  if (!loopback && config.server.apiKeys.length === 0) {
+  const callersChecked =
+    config.server.apiKeys.length + config.server.namedKeys.length > 0 || config.server.jwt;
+  if (!loopback && !callersChecked) {
     logger.warn(
-      `listening on ${config.server.host} without API_KEYS: anyone who reaches this port can do what the Keeper SCIM token can. Set API_KEYS or put an authenticating proxy in front.`,
+      `listening on ${config.server.host} without API_KEYS, API_KEYS_FILE or JWT_JWKS_URL: anyone who reaches this port can do what the Keeper SCIM token can. Set one, or put an authenticating proxy in front.`,
     );
   }
 }

@@ -23,6 +23,7 @@ describe('config', () => {
       graphiql: true,
       production: false,
       apiKeys: [],
+      namedKeys: [],
       corsOrigins: [],
       introspection: true,
       upstreamStatsFor: 'everyone',

@@ -15,8 +15,8 @@ import { compactPayload, revivePayload } from './stored.ts';
 // Rules (README "Idempotency"):
 // - the key is `input.clientMutationId`, else the `Idempotency-Key` header; both given and
 //   different is invalid input;
-// - it is scoped by caller (API key digest, or "anonymous") and mutation name; the input (minus
-//   clientMutationId) is fingerprinted;
+// - it is scoped by caller (key digest, JWT issuer and subject, or "anonymous") and mutation
+//   name; the input (minus clientMutationId) is fingerprinted;
 // - same key + same input within the TTL: the first result (payload or typed error) is returned
 //   and nothing is written; a concurrent duplicate waits for the first call to finish;
 // - same key + different input: IdempotencyKeyReusedError, nothing written;
@@ -36,7 +36,7 @@ export type PayloadBase = {
 export type RunInfo = {
   /** An earlier call with this key ended with an unknown outcome: its write may have landed. */
   previousUncertain: boolean;
-  /** The idempotency key scoped by mutation name, when the caller gave one. */
+  /** The idempotency key scoped by caller and mutation name, when the caller gave one. */
   key?: string;
 };
 
@@ -82,7 +82,7 @@ export async function runMutation<T extends object>(
   const { clientMutationId: _omit, ...rest } = input;
   const print = fingerprint(rest);
   // Scoped by caller too: another caller's key never replays this one's answer, nor blocks it.
-  const scoped = `${ctx.caller.id}:${mutation}:${key}`;
+  const scoped = `${ctx.caller.kind}:${ctx.caller.id}:${mutation}:${key}`;
   const store = ctx.idempotency;
   for (;;) {
     const begun = await store.begin(scoped, print);

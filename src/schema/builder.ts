@@ -2,8 +2,11 @@ import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import type { Scope } from '../config.ts';
 import type { Context } from '../context.ts';
+import { forbidden, missingScopes, requires } from './access.ts';
 import {
   complexityError,
   fieldComplexity,
@@ -19,15 +22,27 @@ import { decodeNodeId } from './ids.ts';
 // per-request DataLoaders (src/loaders.ts), not plugin-dataloader: the batch strategy (or-filter,
 // parallel GETs or one paged scan) is chosen per batch by counting upstream calls, which the
 // plugin's one-function-per-type model cannot express. The complexity plugin refuses queries whose
-// page sizes multiply into too much work before any resolver runs (see complexity.ts).
+// page sizes multiply into too much work before any resolver runs (see complexity.ts). Scope auth
+// comes first so that its check wraps every other plugin's resolver wrapper.
 export const builder = new SchemaBuilder<{
   Context: Context;
+  AuthScopes: Record<Scope, boolean>;
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
   Connection: { totalCount: number };
 }>({
-  plugins: [ErrorsPlugin, ValidationPlugin, RelayPlugin, ComplexityPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, ComplexityPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      'directory:read': ctx.caller.scopes.has('directory:read'),
+      'directory:write': ctx.caller.scopes.has('directory:write'),
+      'users:lifecycle': ctx.caller.scopes.has('users:lifecycle'),
+      admin: ctx.caller.scopes.has('admin'),
+    }),
+    unauthorizedError: (_parent, ctx, info, result) =>
+      forbidden(ctx, info, missingScopes(result.failure)),
+  },
   complexity: {
     fieldComplexity,
     complexityError,
@@ -43,10 +58,12 @@ export const builder = new SchemaBuilder<{
     nodeTypeOptions: { description: 'An object with a globally unique, opaque `id`.' },
     pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
     nodeQueryOptions: {
+      ...requires('directory:read'),
       description: 'Any User, Team or Role by its global id; null when it no longer exists.',
       args: { id: { description: 'A global id, as returned in any `id` field.' } },
     },
     nodesQueryOptions: {
+      ...requires('directory:read'),
       args: { ids: { description: 'Global ids, as returned in any `id` field.' } },
       description:
         'Any Users, Teams and Roles by global id, in the order asked, batched upstream; null for each id that does not exist.',
@@ -70,8 +87,8 @@ export const builder = new SchemaBuilder<{
     beforeArgOptions: { description: 'Return objects before this cursor.' },
   },
   // Lets a failed zod check (or a malformed global id) of a mutation input reach the field's
-  // error union as InvalidInputError. The docs' caveat is that this runs before auth hooks; this
-  // schema has no scope-auth plugin, so nothing is bypassed.
+  // error union as InvalidInputError. The docs' caveat is that this runs before auth hooks: root
+  // fields are therefore also guarded before argument mapping (guardRootFields in access.ts).
   errors: { defaultTypes: [], unsafelyHandleInputErrors: true },
   validation: {},
 });

@@ -7,9 +7,10 @@ import './user-mutations.ts';
 import './team-mutations.ts';
 import './role-mutations.ts';
 import { lexicographicSortSchema } from 'graphql';
+import { guardRootFields } from './access.ts';
 import { builder } from './builder.ts';
 
-export const schema = builder.toSchema({ sortSchema: false });
+export const schema = guardRootFields(builder.toSchema({ sortSchema: false }));
 
 /** The schema as printed to schema.graphql: sorted, so that diffs show real changes only. */
 export const sortedSchema = lexicographicSortSchema(schema);

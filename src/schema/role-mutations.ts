@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { GroupModel, RoleModel } from '../model.ts';
 import { addMembersOf, createGroup, deleteGroup, removeMembersOf } from '../mutations/groups.ts';
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
+import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
   COMMON_ERRORS,
@@ -85,6 +86,7 @@ const CreateRolePayload = rolePayload(
 builder.mutationField('createRole', (t) =>
   t.field({
     type: CreateRolePayload,
+    ...requires('directory:write'),
     description:
       'Creates a role (`POST /Groups` with the role prefix added to the name), with its first members in the same call. Never creates a role twice: when the answer is lost, it is looked up by externalId and name first.',
     errors: {
@@ -145,6 +147,7 @@ const DeleteRolePayload = builder.objectRef<DeletedPayload>('DeleteRolePayload')
 builder.mutationField('deleteRole', (t) =>
   t.field({
     type: DeleteRolePayload,
+    ...requires('directory:write'),
     description:
       'Deletes a role (`DELETE /Groups/{id}`); its users keep their other roles and teams. Roles created outside SCIM (without externalId) are refused with UnmanagedGroupError.',
     errors: {
@@ -195,6 +198,7 @@ const assignment = (name: 'assignRole' | 'unassignRole', description: string) =>
   builder.mutationField(name, (t) =>
     t.field({
       type: Payload,
+      ...requires('directory:write'),
       description,
       errors: {
         types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],

@@ -1,5 +1,6 @@
 import { groupKey } from '../loaders.ts';
 import { isRole } from '../model.ts';
+import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
   arraySource,
@@ -57,6 +58,7 @@ builder.node(Role, {
 builder.queryFields((t) => ({
   role: t.field({
     type: Role,
+    ...requires('directory:read'),
     nullable: true,
     description:
       'One role, by exactly one of: global `id`, `keeperId` or `name` (with or without the prefix). Null when there is none.',
@@ -92,6 +94,7 @@ builder.queryFields((t) => ({
   roles: t.connection(
     {
       type: Role,
+      ...requires('directory:read'),
       description:
         "The node's roles, in the upstream's order, 20 per page by default and at most 100.",
       args: {

@@ -15,6 +15,7 @@ import {
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
 import { ScimConflictError, ScimNotFoundError } from '../scim/errors.ts';
 import { renameGroup } from '../scim/patch.ts';
+import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
   COMMON_ERRORS,
@@ -105,6 +106,7 @@ const CreateTeamPayload = teamPayload(
 builder.mutationField('createTeam', (t) =>
   t.field({
     type: CreateTeamPayload,
+    ...requires('directory:write'),
     description:
       'Creates a team (`POST /Groups`), with its first members in the same call. Never creates a team twice: when the answer is lost, the team is looked up by externalId and name before anything else happens.',
     errors: {
@@ -164,6 +166,7 @@ const RenameTeamPayload = teamPayload(
 builder.mutationField('renameTeam', (t) =>
   t.field({
     type: RenameTeamPayload,
+    ...requires('directory:write'),
     description:
       'Renames a team (`PATCH /Groups/{id}` replace `displayName`). Safe to retry: setting a name twice is setting it once.',
     errors: {
@@ -226,6 +229,7 @@ const DeleteTeamPayload = builder.objectRef<DeletedPayload>('DeleteTeamPayload')
 builder.mutationField('deleteTeam', (t) =>
   t.field({
     type: DeleteTeamPayload,
+    ...requires('directory:write'),
     description:
       'Deletes a team (`DELETE /Groups/{id}`); its members stay users of the node. Teams created outside SCIM (without externalId) are refused with UnmanagedGroupError, as Keeper’s own sync tools do.',
     errors: {
@@ -282,6 +286,7 @@ const membershipMutation = (
   builder.mutationField(name, (t) =>
     t.field({
       type: Payload,
+      ...requires('directory:write'),
       description,
       errors: {
         types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
@@ -351,6 +356,7 @@ const SetTeamMembersPayload = builder
 builder.mutationField('setTeamMembers', (t) =>
   t.field({
     type: SetTeamMembersPayload,
+    ...requires('directory:write'),
     description:
       'Makes the team have exactly these members: reads the current members, then sends the difference as one `PATCH /Groups/{id}` (`add` and `remove` together; none when nothing differs). Safe to retry.',
     errors: {

@@ -1,5 +1,6 @@
 import { groupKey } from '../loaders.ts';
 import { isTeam } from '../model.ts';
+import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
   arraySource,
@@ -78,6 +79,7 @@ const TeamFilter = builder.inputType('TeamFilter', {
 builder.queryFields((t) => ({
   team: t.field({
     type: Team,
+    ...requires('directory:read'),
     nullable: true,
     description:
       'One team, by exactly one of: global `id`, `keeperId` or `name`. Null when there is none.',
@@ -112,6 +114,7 @@ builder.queryFields((t) => ({
   teams: t.connection(
     {
       type: Team,
+      ...requires('directory:read'),
       description:
         "The node's teams (never roles), in the upstream's order, 20 per page by default and at most 100.",
       args: {

@@ -1,5 +1,6 @@
 import type { Context } from '../context.ts';
 import type { Capabilities, UpstreamInfo } from '../upstream.ts';
+import { requires } from './access.ts';
 import { builder } from './builder.ts';
 
 const UpstreamCapabilities = builder.objectRef<Capabilities>('UpstreamCapabilities').implement({
@@ -81,6 +82,7 @@ const Upstream = builder.objectRef<UpstreamInfo>('Upstream').implement({
 builder.queryField('upstream', (t) =>
   t.field({
     type: Upstream,
+    ...requires('admin'),
     description:
       'The connected Keeper node (or emulator) and what the facade knows of its SCIM capabilities.',
     resolve: async (_root, _args, ctx) => {

@@ -8,6 +8,7 @@ import { ScimConflictError, ScimNotFoundError, ScimSeatLimitError } from '../sci
 import { userEq } from '../scim/filter.ts';
 import { replaceAttributes, setActive } from '../scim/patch.ts';
 import type { ScimUserInput } from '../scim/schemas.ts';
+import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
   COMMON_ERRORS,
@@ -125,6 +126,7 @@ const CreateUserPayload = userPayload(
 builder.mutationField('createUser', (t) =>
   t.field({
     type: CreateUserPayload,
+    ...requires('users:lifecycle'),
     description:
       'Invites a user (`POST /Users`), joining the given teams and roles in the same call. Never creates a user twice: when the answer is lost, the user is looked up by userName before anything else happens, and the result is either the user or OutcomeUnknownError.',
     errors: {
@@ -237,6 +239,7 @@ const UpdateUserPayload = userPayload(
 builder.mutationField('updateUser', (t) =>
   t.field({
     type: UpdateUserPayload,
+    ...requires('users:lifecycle'),
     description:
       'Changes only the given attributes of a user (`PATCH /Users/{id}` with one `replace` per attribute, `remove` for a cleared one). Safe to retry: the operations set values.',
     errors: {
@@ -327,6 +330,7 @@ const ReplaceUserPayload = userPayload(
 builder.mutationField('replaceUser', (t) =>
   t.field({
     type: ReplaceUserPayload,
+    ...requires('users:lifecycle'),
     description:
       'Replaces all attributes of a user (`PUT /Users/{id}`). Idempotent, so retried on upstream failures.',
     errors: {
@@ -388,6 +392,7 @@ const activeMutation = (name: 'lockUser' | 'unlockUser', active: boolean, descri
   builder.mutationField(name, (t) =>
     t.field({
       type: Payload,
+      ...requires('users:lifecycle'),
       description,
       errors: {
         types: [...COMMON_ERRORS, NotFoundError],
@@ -477,6 +482,7 @@ const DeprovisionUserPayload = builder
 builder.mutationField('deprovisionUser', (t) =>
   t.field({
     type: DeprovisionUserPayload,
+    ...requires('users:lifecycle'),
     description:
       'Deprovisions a user (`DELETE /Users/{id}`). Keeper does NOT delete the user: it LOCKS it. The user stays listed with `active: false`, keeps its seat until an admin removes it in the Admin Console, and `unlockUser` brings it back; `state` is then LOCKED. An upstream that really deletes answers DELETED with `user: null`. Safe to retry: a repeat answers the same state.',
     errors: {

@@ -1,6 +1,7 @@
 import type { Context } from '../context.ts';
 import { isRole, isTeam, type UserModel, userNameKey } from '../model.ts';
 import { userEq } from '../scim/filter.ts';
+import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
   arraySource,
@@ -222,6 +223,7 @@ function lazyArray<T>(load: () => Promise<T[]>): OffsetSource<T> {
 builder.queryFields((t) => ({
   user: t.field({
     type: User,
+    ...requires('directory:read'),
     nullable: true,
     description:
       'One user, by exactly one of: global `id`, `keeperId`, `userName` (case-insensitive) or `externalId`. Null when there is none.',
@@ -251,6 +253,7 @@ builder.queryFields((t) => ({
   users: t.connection(
     {
       type: User,
+      ...requires('directory:read'),
       description:
         "The users of the node, in Keeper's order, 20 per page by default and at most 100. `totalCount` counts the whole (filtered) list.",
       args: {
