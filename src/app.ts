@@ -10,6 +10,7 @@ import {
 } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
+import { type Audit, createMemoryAuditStore } from './audit.ts';
 import { type CallerAuth, createCallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
@@ -42,6 +43,11 @@ export type AppDeps = {
    * @default built from the configuration (API_KEYS, API_KEYS_FILE, JWT_*)
    */
   callerAuth?: CallerAuth;
+  /**
+   * The audit trail's store and sink.
+   * @default the newest AUDIT_CAPACITY events in memory; each one logged at info as `audit`
+   */
+  audit?: Partial<Audit>;
   /**
    * Per-group write locks; pass shared ones when running replicas.
    * @default in this process
@@ -106,6 +112,10 @@ export function createApp(deps: AppDeps): App {
   const logError =
     deps.logError ?? ((error: unknown) => log.error({ err: error }, 'unexpected error'));
   const graphqlEndpoint = '/graphql';
+  const audit: Audit = {
+    store: deps.audit?.store ?? createMemoryAuditStore({ capacity: config.auditCapacity }),
+    sink: deps.audit?.sink ?? ((event) => log.info({ audit: event }, 'audit')),
+  };
   const auth =
     deps.callerAuth ??
     createCallerAuth({
@@ -127,7 +137,7 @@ export function createApp(deps: AppDeps): App {
     // checked); the request's caller was identified there once and is remembered.
     context: async ({ request }) =>
       createContext(
-        { ...deps, idempotency, locks, observeUpstream },
+        { ...deps, idempotency, locks, observeUpstream, audit },
         request,
         (await auth.identify(request)) ?? UNIDENTIFIED,
       ),

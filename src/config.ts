@@ -112,6 +112,7 @@ const Env = z.object({
   JWT_ISSUER: emptyAsUnset(z.string().optional()),
   JWT_AUDIENCE: emptyAsUnset(z.string().optional()),
   JWT_SCOPES_CLAIM: emptyAsUnset(z.string().optional()),
+  AUDIT_CAPACITY: integer('AUDIT_CAPACITY', 1, 10_000_000),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   UPSTREAM_STATS_FOR: emptyAsUnset(
     z
@@ -237,6 +238,8 @@ export type Config = {
   idempotencyTtlSeconds: number;
   /** Memory budget of the in-memory idempotency store (IDEMPOTENCY_MAX_BYTES). */
   idempotencyMaxBytes: number;
+  /** Most audit events kept in memory for `auditEvents` (the oldest go first). */
+  auditCapacity: number;
   /** Calls per second to the upstream, for all replicas together; `undefined` = no limit. */
   upstreamRateLimit: number | undefined;
   /**
@@ -519,6 +522,7 @@ export function loadConfig(
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
     idempotencyMaxBytes: e.IDEMPOTENCY_MAX_BYTES ?? 64 * 1024 * 1024,
+    auditCapacity: e.AUDIT_CAPACITY ?? 10_000,
     upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,
     redis: e.REDIS_URL
       ? {

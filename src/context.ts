@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import type { Audit } from './audit.ts';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -11,6 +12,8 @@ import type { UpstreamInfo } from './upstream.ts';
 
 /** Everything one GraphQL request may use; built fresh per request, so no cache outlives it. */
 export type Context = {
+  /** The audit trail: mutations and refused attempts are recorded here (src/audit.ts). */
+  audit: Audit;
   scim: ScimClient;
   config: Config;
   upstream: UpstreamInfo;
@@ -31,6 +34,7 @@ export type Context = {
 };
 
 export type ContextDeps = {
+  audit: Audit;
   scim: ScimClient;
   config: Config;
   upstream: UpstreamInfo;

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,7 +21,7 @@ if (!redisAvailable) {
 }
 
 export type RedisServer = {
-  /** `unix:///tmp/…/redis.sock`, as REDIS_URL takes it. */
+  /** `unix:///tmp/…/redis.sock` (or `rediss://127.0.0.1:<port>` with TLS), as REDIS_URL takes it. */
   url: string;
   socket: string;
   /** Stops the server (SIGTERM) and waits for it to exit; the socket file goes away. */
@@ -32,30 +32,42 @@ export type RedisServer = {
   close(): Promise<void>;
 };
 
-export async function startRedis(): Promise<RedisServer> {
+/** PEM files for a TLS listener: the server's certificate and key, and the CA that signed it. */
+export type RedisTls = { cert: string; key: string; ca: string };
+
+/**
+ * Starts a redis-server; with `tls`, it listens with TLS on a free loopback port instead of the
+ * Unix socket (Redis has no TLS on Unix sockets).
+ */
+export async function startRedis(options: { tls?: RedisTls } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ksg-redis-'));
   const socket = join(dir, 'redis.sock');
   let child: ChildProcess | undefined;
+  const { tls } = options;
+  const tlsPort = tls ? await freePort() : 0;
+  const listen = tls
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(tlsPort),
+        '--bind',
+        '127.0.0.1',
+        '--tls-cert-file',
+        tls.cert,
+        '--tls-key-file',
+        tls.key,
+        '--tls-ca-cert-file',
+        tls.ca,
+        '--tls-auth-clients',
+        'no',
+      ]
+    : ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700'];
 
   const start = async () => {
     const proc = spawn(
       REDIS_SERVER,
-      [
-        '--port',
-        '0',
-        '--unixsocket',
-        socket,
-        '--unixsocketperm',
-        '700',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--loglevel',
-        'warning',
-      ],
+      [...listen, '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child = proc;
@@ -69,7 +81,10 @@ export async function startRedis(): Promise<RedisServer> {
       ),
     );
     exited.catch(() => {});
-    await Promise.race([waitForSocket(socket), exited]);
+    await Promise.race([
+      waitForSocket(tls ? { port: tlsPort, host: '127.0.0.1' } : socket),
+      exited,
+    ]);
   };
 
   const stop = async () => {
@@ -83,7 +98,7 @@ export async function startRedis(): Promise<RedisServer> {
 
   await start();
   return {
-    url: `unix://${socket}`,
+    url: tls ? `rediss://127.0.0.1:${tlsPort}` : `unix://${socket}`,
     socket,
     stop,
     start,
@@ -94,12 +109,21 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-/** Resolves once something accepts connections on the socket (polls for up to 10 s). */
-async function waitForSocket(path: string): Promise<void> {
+/** A loopback TCP port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Resolves once something accepts connections there (polls for up to 10 s). */
+async function waitForSocket(where: string | { port: number; host: string }): Promise<void> {
   const until = Date.now() + 10_000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(path);
+      const s = typeof where === 'string' ? connect(where) : connect(where.port, where.host);
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -107,7 +131,9 @@ async function waitForSocket(path: string): Promise<void> {
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > until) throw new Error(`redis-server did not open ${path} within 10 s`);
+    if (Date.now() > until) {
+      throw new Error(`redis-server did not open ${JSON.stringify(where)} within 10 s`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -1,12 +1,19 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { type AuthFailure, AuthScopeFailureType } from '@pothos/plugin-scope-auth';
 import {
   defaultFieldResolver,
   GraphQLError,
+  type GraphQLFieldResolver,
   type GraphQLResolveInfo,
   type GraphQLSchema,
+  getNullableType,
+  isUnionType,
 } from 'graphql';
+import { filterInput } from '../audit.ts';
 import type { Scope } from '../config.ts';
 import type { Context } from '../context.ts';
+import { maskError } from '../errors.ts';
+import { requestId } from '../request-scope.ts';
 
 // Which scope each root field needs, and how a refusal looks. Every Query and Mutation field names
 // exactly one scope with `requires` (the option of @pothos/plugin-scope-auth, which checks it before
@@ -39,13 +46,88 @@ export function guardRootFields(schema: GraphQLSchema): GraphQLSchema {
       if (!scope) throw new Error(`${type?.name}.${field.name} names no scope (requires(…))`);
       field.description = `${field.description ?? ''} Needs the \`${scope}\` scope.`;
       const resolve = field.resolve ?? defaultFieldResolver;
-      field.resolve = (parent, args, ctx: Context, info) => {
-        if (!ctx.caller.scopes.has(scope)) throw forbidden(ctx, info, [scope]);
+      const guarded: GraphQLFieldResolver<unknown, Context> = (parent, args, ctx, info) => {
+        if (!ctx.caller.scopes.has(scope)) {
+          const error = forbidden(ctx, info, [scope]);
+          audit(ctx, info, args, ctx.stats.calls.length, { error });
+          throw error;
+        }
         return resolve(parent, args, ctx, info);
       };
+      field.resolve =
+        type === schema.getMutationType() ? auditedMutation(guarded) : (guarded as typeof resolve);
     }
   }
   return schema;
+}
+
+/** Records one audit event for every call of a mutation field, however it ends. */
+function auditedMutation(
+  resolve: GraphQLFieldResolver<unknown, Context>,
+): GraphQLFieldResolver<unknown, Context> {
+  return async (parent, args, ctx, info) => {
+    // Mutation fields run one after another, so the calls after this index are this field's.
+    const start = ctx.stats.calls.length;
+    let result: unknown;
+    try {
+      result = await resolve(parent, args, ctx, info);
+    } catch (error) {
+      if (!(error instanceof GraphQLError && error.extensions.code === 'FORBIDDEN')) {
+        audit(ctx, info, args, start, { error });
+      }
+      throw error;
+    }
+    const returnType = getNullableType(info.returnType);
+    const typename = isUnionType(returnType)
+      ? await returnType.resolveType?.(result, ctx, info, returnType)
+      : returnType.toString();
+    audit(ctx, info, args, start, { result, typename: String(typename) });
+    return result;
+  };
+}
+
+const GLOBAL_ID_INPUTS = ['id', 'teamId', 'roleId', 'userIds', 'teamIds', 'roleIds'];
+const PAYLOAD_OBJECTS = { user: 'User', team: 'Team', role: 'Role' } as const;
+
+function audit(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  args: Record<string, unknown>,
+  start: number,
+  end: { error: unknown } | { result: unknown; typename: string },
+): void {
+  const input = (args.input ?? {}) as Record<string, unknown>;
+  const ids = new Set<string>();
+  for (const name of GLOBAL_ID_INPUTS) {
+    for (const id of [input[name]].flat()) if (typeof id === 'string') ids.add(id);
+  }
+  if ('result' in end && end.result && typeof end.result === 'object') {
+    for (const [key, typename] of Object.entries(PAYLOAD_OBJECTS)) {
+      const object = (end.result as Record<string, { id?: unknown } | undefined>)[key];
+      if (typeof object?.id === 'string') ids.add(encodeGlobalID(typename, object.id));
+    }
+  }
+  const outcome =
+    'typename' in end ? end.typename : String(maskError(end.error).extensions.code ?? 'ERROR');
+  const event = {
+    time: new Date().toISOString(),
+    caller: { kind: ctx.caller.kind, name: ctx.caller.name },
+    requestId: requestId(ctx.request),
+    operation: info.fieldName,
+    ...filterInput(args.input),
+    upstream: ctx.stats.calls
+      .slice(start)
+      .map(({ method, route, status }) => ({ method, route, status })),
+    outcome,
+    objectIds: [...ids],
+    idempotencyKey:
+      (typeof input.clientMutationId === 'string' ? input.clientMutationId : null) ??
+      ctx.request.headers.get('idempotency-key'),
+  };
+  // The answer does not wait for the store; a store failure is logged, never the caller's.
+  void ctx.audit.store
+    .append(event)
+    .then(ctx.audit.sink, () => ctx.audit.sink({ id: '', ...event }));
 }
 
 /** The scopes named in scope-auth's failure tree. */

@@ -6,6 +6,7 @@ import './errors.ts';
 import './user-mutations.ts';
 import './team-mutations.ts';
 import './role-mutations.ts';
+import './audit.ts';
 import { lexicographicSortSchema } from 'graphql';
 import { guardRootFields } from './access.ts';
 import { builder } from './builder.ts';

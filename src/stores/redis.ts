@@ -91,15 +91,16 @@ export function createRedisConnection(
 
   const key = (...parts: string[]) => `${config.keyPrefix}${parts.join(':')}`;
 
-  // Before the first connection is made, commands wait for it (up to the connect timeout);
-  // once Redis has been lost they fail at once until the connection is back.
-  const firstReady = new Promise<void>((resolve) => client.once('ready', () => resolve()));
-  firstReady.catch(() => {});
+  // Before the first connection attempt ends, commands wait for it (up to the connect timeout);
+  // once it has failed, or Redis has been lost, they fail at once until the connection is back.
+  const firstAttempt = new Promise<void>((resolve) => {
+    for (const event of ['ready', 'error', 'close']) client.once(event, () => resolve());
+  });
   const untilFirstReady = async () => {
     if (state !== 'connecting') return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      firstReady,
+      firstAttempt,
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, config.connectTimeoutMs);
       }),
@@ -189,9 +190,13 @@ export function createRedisConnection(
       }
     },
     async close() {
-      // Nothing is left to wait for at shutdown; disconnect also stops the reconnect timer.
-      client.disconnect();
-      subscriber?.disconnect();
+      // Nothing is left to wait for at shutdown; disconnect also stops the reconnect timer. A
+      // TLS handshake cut off here can still fail after ioredis stopped listening to its socket,
+      // and an unheard 'error' would end the process: listen to the sockets ourselves.
+      for (const c of [client, subscriber]) {
+        c?.stream?.on('error', () => {});
+        c?.disconnect();
+      }
     },
   };
 }

@@ -54,6 +54,15 @@ describe.each(['keeper', 'rfc-strict'] as const)('taken names on a %s upstream',
     expect(writes(stack)).toEqual(['POST /Groups']);
   });
 
+  it('replays a keyed NameAlreadyInUseError with the same fields and wording', async () => {
+    const input = { name: 'security', clientMutationId: `taken-${profile}` };
+    const first = await stack.run(CreateTeamDocument, { input });
+    const again = await stack.run(CreateTeamDocument, { input });
+    expect(first.data?.createTeam.__typename).toBe('NameAlreadyInUseError');
+    expect(again.data).toEqual(first.data);
+    expect(writes(stack)).toEqual([]);
+  });
+
   it('createRole answers NameAlreadyInUseError for a taken role name', async () => {
     const admins = seededGroup(stack, 'ROLE_Admins');
     const result = await stack.run(CreateRoleDocument, { input: { name: 'admins' } });

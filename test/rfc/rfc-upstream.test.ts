@@ -148,6 +148,21 @@ describe.each(['keeper', 'rfc-strict'] as const)('on a %s upstream', (profile) =
     expect(stack.emulator.store.getUser(user.id)?.active).toBe(strict ? undefined : false);
     expect((await capabilities())?.userDelete).toBe(strict ? 'deletes' : 'locks');
   });
+
+  it('replays a keyed deprovisionUser with the same state', async () => {
+    const user = seededUser(stack, 'liam.kowalski@acme.example');
+    const input = { id: userGid(user.id), clientMutationId: `leaver-${profile}` };
+    const first = await stack.run(DeprovisionUserDocument, { input });
+    stack.resetLog();
+    const again = await stack.run(DeprovisionUserDocument, { input });
+    expect(again.data?.deprovisionUser).toMatchObject({
+      replayed: true,
+      state: strict ? 'DELETED' : 'LOCKED',
+      user: strict ? null : { keeperId: user.id },
+    });
+    expect(first.data?.deprovisionUser).toMatchObject({ replayed: false });
+    expect(writes(stack)).toEqual([]);
+  });
 });
 
 describe('a createUser whose membership PATCH fails on an upstream that ignores groups', () => {
