@@ -1,5 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import {
   type ASTVisitor,
@@ -122,6 +123,7 @@ export function createApp(deps: AppDeps): App {
       keys: config.server.apiKeys,
       named: config.server.namedKeys,
       jwt: config.server.jwt,
+      ratePerMinute: config.server.callerRateLimit,
       graphiql: config.server.graphiql,
       endpoint: graphqlEndpoint,
     });
@@ -165,6 +167,10 @@ export function createApp(deps: AppDeps): App {
       // Every error of every answer gets a stable extensions.code (src/error-codes.ts).
       useStableErrorCodes(CSRF_HEADER),
       auth.plugin,
+      // Trusted documents: callers without `admin` send only known operations, by hash
+      // (`extensions.persistedQuery.sha256Hash` or `documentId`); any text is refused before parse.
+      config.server.trustedDocuments !== undefined &&
+        useTrustedDocuments(config.server.trustedDocuments, auth),
       // After the caller check: with API_KEYS set, /metrics needs a key like GraphQL does.
       ...(deps.metrics ? [deps.metrics.plugin] : []),
       // A cross-site HTML form can POST application/x-www-form-urlencoded without a CORS
@@ -227,6 +233,25 @@ async function readinessResponse(checks: ReadinessCheck[]): Promise<Response> {
     { ready, checks: Object.fromEntries(results) },
     { status: ready ? 200 : 503 },
   );
+}
+
+function useTrustedDocuments(documents: ReadonlyMap<string, string>, auth: CallerAuth) {
+  return usePersistedOperations({
+    getPersistedOperation: (key) => documents.get(key) ?? null,
+    allowArbitraryOperations: async (request) =>
+      hasScope((await auth.identify(request)) ?? UNIDENTIFIED, 'admin'),
+    customErrors: {
+      persistedQueryOnly: {
+        message:
+          'This service runs only its trusted documents for this caller: send the operation by hash (extensions.persistedQuery.sha256Hash or documentId).',
+        extensions: { code: 'TRUSTED_DOCUMENT_REQUIRED', http: { status: 400 } },
+      },
+      notFound: {
+        message: 'No trusted document has this hash.',
+        extensions: { code: 'TRUSTED_DOCUMENT_NOT_FOUND', http: { status: 400 } },
+      },
+    },
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Plugin } from 'graphql-yoga';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { type NamedKey, SCOPES, type Scope } from './config.ts';
@@ -85,7 +86,15 @@ export function createCallerAuth(options: {
   /** Whether the GraphiQL page is served (it is the only open GET of `endpoint`). */
   graphiql: boolean;
   endpoint: string;
+  /** Requests per minute each caller (key or JWT subject) may send (CALLER_RATE_LIMIT). */
+  ratePerMinute?: number | undefined;
+  /** Injectable clock for tests. @default performance.now */
+  now?: () => number;
 }): CallerAuth {
+  const limiter =
+    options.ratePerMinute === undefined
+      ? undefined
+      : createRateLimiter(options.ratePerMinute, options.now ?? (() => performance.now()));
   let known: KnownKey[] = [];
   const setKeys: CallerAuth['setKeys'] = ({ plain, named }) => {
     known = [
@@ -167,10 +176,31 @@ export function createCallerAuth(options: {
     setKeys,
     plugin: {
       async onRequest({ request, url, endResponse, fetchAPI }) {
-        if (!checking()) return;
         if (url.pathname === '/health' || url.pathname === '/ready') return;
         if (isGraphiQLPage(request, url)) return;
-        if (await identify(request)) return;
+        const caller = await identify(request);
+        if (caller) {
+          const wait = limiter?.take(`${caller.kind}:${caller.id}`);
+          if (wait === undefined) return;
+          const retryAfter = Math.ceil(wait / 1000);
+          endResponse(
+            new fetchAPI.Response(
+              JSON.stringify({
+                errors: [
+                  {
+                    message: `Too many requests from ${caller.name} (CALLER_RATE_LIMIT); retry in ${retryAfter} s.`,
+                    extensions: { code: 'RATE_LIMITED', retryAfter },
+                  },
+                ],
+              }),
+              {
+                status: 429,
+                headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
+              },
+            ),
+          );
+          return;
+        }
         endResponse(
           new fetchAPI.Response(
             JSON.stringify({
@@ -188,6 +218,37 @@ export function createCallerAuth(options: {
           ),
         );
       },
+    },
+  };
+}
+
+/**
+ * A token bucket per caller: `perMinute` requests, refilled evenly, so a burst of a minute's
+ * worth passes and then one request every 60/perMinute s. `take` answers undefined when the
+ * request may pass, else the milliseconds until it would. Buckets that are full again are
+ * dropped, so memory follows the callers active in the last minute. In this process only.
+ */
+function createRateLimiter(perMinute: number, now: () => number) {
+  const perMs = perMinute / 60_000;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  let sweptAt = now();
+  return {
+    take(key: string): number | undefined {
+      const t = now();
+      if (t - sweptAt > 60_000) {
+        for (const [k, b] of buckets)
+          if (b.tokens + (t - b.at) * perMs >= perMinute) buckets.delete(k);
+        sweptAt = t;
+      }
+      const bucket = buckets.get(key) ?? { tokens: perMinute, at: t };
+      bucket.tokens = Math.min(perMinute, bucket.tokens + (t - bucket.at) * perMs);
+      bucket.at = t;
+      buckets.set(key, bucket);
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return undefined;
+      }
+      return Math.max(1, (1 - bucket.tokens) / perMs);
     },
   };
 }

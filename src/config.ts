@@ -113,6 +113,8 @@ const Env = z.object({
   JWT_AUDIENCE: emptyAsUnset(z.string().optional()),
   JWT_SCOPES_CLAIM: emptyAsUnset(z.string().optional()),
   AUDIT_CAPACITY: integer('AUDIT_CAPACITY', 1, 10_000_000),
+  CALLER_RATE_LIMIT: integer('CALLER_RATE_LIMIT', 1, 1_000_000),
+  TRUSTED_DOCUMENTS_FILE: emptyAsUnset(z.string().optional()),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
   UPSTREAM_STATS_FOR: emptyAsUnset(
     z
@@ -184,6 +186,10 @@ export type Config = {
     namedKeys: NamedKey[];
     /** API_KEYS_FILE, for reloading. */
     apiKeysFile: string | undefined;
+    /** TRUSTED_DOCUMENTS_FILE: the operations callers without `admin` may send, by hash. */
+    trustedDocuments: ReadonlyMap<string, string> | undefined;
+    /** Requests per minute per caller (key or JWT subject); undefined = no limit. */
+    callerRateLimit: number | undefined;
     /** SSO: JWTs verified against this JWKS, issuer and audience; scopes from `scopesClaim`. */
     jwt: { jwksUrl: string; issuer: string; audience: string; scopesClaim: string } | undefined;
     /** Browser origins allowed to call cross-origin (CORS); empty = same origin only. */
@@ -427,6 +433,20 @@ export function loadConfig(
   if (apiKeys.some((k) => k.length < MIN_KEY_LENGTH)) {
     problems.push(`Every API key must have at least ${MIN_KEY_LENGTH} characters`);
   }
+  let trustedDocuments: Map<string, string> | undefined;
+  if (e.TRUSTED_DOCUMENTS_FILE) {
+    const name = `TRUSTED_DOCUMENTS_FILE (${e.TRUSTED_DOCUMENTS_FILE})`;
+    try {
+      const parsed = z
+        .record(z.string(), z.string())
+        .safeParse(JSON.parse(readFile(e.TRUSTED_DOCUMENTS_FILE)));
+      if (parsed.success) trustedDocuments = new Map(Object.entries(parsed.data));
+      else problems.push(`${name} must be a JSON object of { "hash": "document" }`);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'not JSON';
+      problems.push(`${name} cannot be read: ${code}`);
+    }
+  }
   let jwt: Config['server']['jwt'];
   if (e.JWT_JWKS_URL || e.JWT_ISSUER || e.JWT_AUDIENCE) {
     if (!e.JWT_JWKS_URL || !e.JWT_ISSUER || !e.JWT_AUDIENCE) {
@@ -497,6 +517,8 @@ export function loadConfig(
       apiKeys,
       namedKeys,
       apiKeysFile: e.API_KEYS_FILE,
+      callerRateLimit: e.CALLER_RATE_LIMIT,
+      trustedDocuments,
       jwt,
       corsOrigins,
       production,

@@ -139,6 +139,7 @@ async function main(): Promise<void> {
     keys: config.server.apiKeys,
     named: config.server.namedKeys,
     jwt: config.server.jwt,
+    ratePerMinute: config.server.callerRateLimit,
     graphiql: config.server.graphiql,
     endpoint: '/graphql',
   });
