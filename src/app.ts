@@ -99,7 +99,10 @@ export function createApp(deps: AppDeps): App {
   const { config } = deps;
   const idempotency =
     deps.idempotency ??
-    createMemoryIdempotencyStore({ ttlMs: config.idempotencyTtlSeconds * 1000 });
+    createMemoryIdempotencyStore({
+      ttlMs: config.idempotencyTtlSeconds * 1000,
+      maxBytes: config.idempotencyMaxBytes,
+    });
   const locks = deps.locks ?? createMemoryGroupLocks();
   const log = deps.log ?? silentLogger;
   const { tracing } = deps;

@@ -127,6 +127,7 @@ const Env = z.object({
   DEMO: bool('DEMO'),
   KEEPER_ALLOW_INSECURE_HTTP: bool('KEEPER_ALLOW_INSECURE_HTTP'),
   IDEMPOTENCY_TTL_SECONDS: integer('IDEMPOTENCY_TTL_SECONDS', 1, 7 * 24 * 3600),
+  IDEMPOTENCY_MAX_BYTES: integer('IDEMPOTENCY_MAX_BYTES', 65_536, 64 * 1024 ** 3),
   UPSTREAM_RATE_LIMIT: emptyAsUnset(
     z.coerce
       .number({ error: 'UPSTREAM_RATE_LIMIT must be a number of calls per second' })
@@ -241,6 +242,8 @@ export type Config = {
   /** Return per-request upstream call counts in `extensions.upstream` without being asked. */
   alwaysReportUpstreamStats: boolean;
   idempotencyTtlSeconds: number;
+  /** Memory budget of the in-memory idempotency store (IDEMPOTENCY_MAX_BYTES). */
+  idempotencyMaxBytes: number;
   /** Most audit events kept in memory for `auditEvents` (the oldest go first). */
   auditCapacity: number;
   /** Calls per second to the upstream, for all replicas together; `undefined` = no limit. */
@@ -540,6 +543,7 @@ export function loadConfig(
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS ?? 30_000,
     alwaysReportUpstreamStats: e.UPSTREAM_STATS ?? !production,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
+    idempotencyMaxBytes: e.IDEMPOTENCY_MAX_BYTES ?? 64 * 1024 * 1024,
     auditCapacity: e.AUDIT_CAPACITY ?? 10_000,
     upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,
     redis: e.REDIS_URL

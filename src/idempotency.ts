@@ -33,8 +33,9 @@ export interface IdempotencyStore {
 
 type Entry =
   | { state: 'in-flight'; fingerprint: string; settled: Promise<void>; wake: () => void }
-  | { state: 'done'; fingerprint: string; result: unknown; expiresAt: number }
-  | { state: 'uncertain'; fingerprint: string; expiresAt: number };
+  /** `json`: the result as stored, compact (ids, not objects; see mutations/stored.ts). */
+  | { state: 'done'; fingerprint: string; json: string; expiresAt: number; bytes: number }
+  | { state: 'uncertain'; fingerprint: string; expiresAt: number; bytes: number };
 
 export type MemoryIdempotencyOptions = {
   /** How long a finished key is remembered (config IDEMPOTENCY_TTL_SECONDS, default 24 h). */
@@ -42,27 +43,61 @@ export type MemoryIdempotencyOptions = {
   /** Injectable clock for tests. @default Date.now */
   now?: () => number;
   /**
-   * Most remembered keys; the oldest are dropped first. Bounds memory under a flood of keys.
+   * Most remembered keys; the oldest finished are dropped first.
    * @default 100000
    */
   maxEntries?: number;
+  /**
+   * Memory the finished keys may take, estimated generously (two bytes per character of key,
+   * fingerprint and stored result, plus a fixed overhead per key); the oldest finished keys are
+   * dropped first to stay within it. Keys of calls still running are never dropped.
+   * (config IDEMPOTENCY_MAX_BYTES)
+   * @default 67108864 (64 MiB)
+   */
+  maxBytes?: number;
 };
+
+/** Map slot, entry object and strings' headers of one finished key, rounded up. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+export const IDEMPOTENCY_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
 
 /** One process's store. Keys do not survive a restart and are not shared between replicas. */
 export function createMemoryIdempotencyStore(options: MemoryIdempotencyOptions): IdempotencyStore {
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 100_000;
+  const maxBytes = options.maxBytes ?? IDEMPOTENCY_MAX_BYTES_DEFAULT;
   // Map keeps insertion order, which is also expiry order for a fixed TTL.
   const entries = new Map<string, Entry>();
+  let finished = 0;
+  let bytes = 0;
+
+  const drop = (key: string, entry: Entry) => {
+    entries.delete(key);
+    if (entry.state !== 'in-flight') {
+      finished -= 1;
+      bytes -= entry.bytes;
+    }
+  };
 
   // Finished entries sit in the Map in expiry order (a fixed TTL, re-inserted on finish), so a
-  // sweep stops at the first live one; in-flight entries are skipped, never dropped.
+  // sweep stops at the first live one once the bounds hold; in-flight entries are skipped, never
+  // dropped.
   const sweep = () => {
     const t = now();
     for (const [key, entry] of entries) {
       if (entry.state === 'in-flight') continue;
-      if (entry.expiresAt > t && entries.size <= maxEntries) break;
-      entries.delete(key);
+      if (entry.expiresAt > t && finished <= maxEntries && bytes <= maxBytes) break;
+      drop(key, entry);
+    }
+  };
+
+  const remember = (key: string, entry: Entry) => {
+    entries.set(key, entry);
+    if (entry.state !== 'in-flight') {
+      finished += 1;
+      bytes += entry.bytes;
+      if (finished > maxEntries || bytes > maxBytes) sweep();
     }
   };
 
@@ -74,11 +109,7 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyOptions):
         return { state: 'in-flight', fingerprint: entry.fingerprint, settled: entry.settled };
       }
       if (entry?.state === 'done' && entry.expiresAt > now()) {
-        return {
-          state: 'done',
-          fingerprint: entry.fingerprint,
-          result: structuredClone(entry.result),
-        };
+        return { state: 'done', fingerprint: entry.fingerprint, result: JSON.parse(entry.json) };
       }
       const uncertain = entry?.state === 'uncertain' && entry.expiresAt > now();
       if (uncertain && entry.fingerprint !== fingerprint) {
@@ -89,24 +120,22 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyOptions):
       const settled = new Promise<void>((resolve) => {
         wake = resolve;
       });
-      entries.delete(key);
-      entries.set(key, { state: 'in-flight', fingerprint, settled, wake });
+      if (entry) drop(key, entry);
+      remember(key, { state: 'in-flight', fingerprint, settled, wake });
       return { state: 'new', previousUncertain: uncertain };
     },
     async finish(key, fingerprint, outcome) {
       const entry = entries.get(key);
       if (entry?.state !== 'in-flight' || entry.fingerprint !== fingerprint) return;
-      entries.delete(key);
+      drop(key, entry);
       const expiresAt = now() + options.ttlMs;
+      const size = (json: string) =>
+        ENTRY_OVERHEAD_BYTES + 2 * (key.length + fingerprint.length + json.length);
       if (outcome.kind === 'final') {
-        entries.set(key, {
-          state: 'done',
-          fingerprint,
-          result: structuredClone(outcome.result),
-          expiresAt,
-        });
+        const json = JSON.stringify(outcome.result) ?? 'null';
+        remember(key, { state: 'done', fingerprint, json, expiresAt, bytes: size(json) });
       } else if (outcome.kind === 'uncertain') {
-        entries.set(key, { state: 'uncertain', fingerprint, expiresAt });
+        remember(key, { state: 'uncertain', fingerprint, expiresAt, bytes: size('') });
       }
       entry.wake();
     },

@@ -3,12 +3,22 @@ import type { Context } from '../context.ts';
 import { groupKey } from '../loaders.ts';
 import { groupLockName, type HeldLock } from '../locks.ts';
 import type { GroupModel } from '../model.ts';
-import { NameAlreadyInUseError, UnmanagedGroupError } from '../schema/errors.ts';
+import {
+  NameAlreadyInUseError,
+  OutcomeUnknownError,
+  UnmanagedGroupError,
+} from '../schema/errors.ts';
 import { explainNotFound, groupModel, requireGroup, requireMembers } from '../schema/mutation.ts';
-import { ScimConflictError } from '../scim/errors.ts';
+import type { UpstreamCall } from '../scim/client.ts';
+import {
+  ScimConflictError,
+  ScimError,
+  ScimNotFoundError,
+  ScimUnavailableError,
+} from '../scim/errors.ts';
 import { groupEq } from '../scim/filter.ts';
 import { addMembers, removeMembers } from '../scim/patch.ts';
-import type { PatchOperation, ScimGroup } from '../scim/schemas.ts';
+import type { ScimGroup } from '../scim/schemas.ts';
 import { createWithLookup } from './create.ts';
 import type { RunInfo } from './run.ts';
 
@@ -128,37 +138,111 @@ export async function nameTaken(
   );
 }
 
+/** Members to add to and remove from a group in one PATCH. */
+export type MemberChange = { add: readonly string[]; remove: readonly string[] };
+
 /**
  * One PATCH of a group's members. Adding a member twice or removing an absent one is a no-op
- * in SCIM (RFC 7644 §3.5.2.1, §3.5.2.2), so the PATCH may be retried on upstream failures.
+ * in SCIM (RFC 7644 §3.5.2.1, §3.5.2.2), so the PATCH may be retried on upstream failures. When
+ * the retries run out after the request was sent (a 5xx, a reset), the PATCH may have been
+ * applied: the group is read again, and the change counts as done when it holds. When that read
+ * fails too, the outcome is unknown (OutcomeUnknownError), never "failed".
  */
 export async function patchMembers(
   ctx: Context,
   kind: Kind,
   groupId: string,
-  operations: PatchOperation[],
-  userIds: readonly string[],
+  change: MemberChange,
 ): Promise<GroupModel> {
-  await requireMembers(ctx, userIds);
+  await requireMembers(ctx, change.add);
+  const operations = [...addMembers([...change.add]), ...removeMembers([...change.remove])];
+  // Whether any attempt may have been applied: one whose answer was lost or was a 5xx. The last
+  // attempt's error alone does not tell (a reset, then a 429 that ends the retries).
+  let mayBeApplied = false;
+  const call = {
+    ...ctx.call,
+    onCall: (attempt: UpstreamCall) => {
+      if (attempt.errorCode === 'UPSTREAM_UNAVAILABLE') mayBeApplied = true;
+      ctx.call.onCall?.(attempt);
+    },
+  };
   try {
-    const answer = await ctx.scim.groups.patch(groupId, operations, {
-      ...ctx.call,
-      idempotent: true,
-    });
-    return groupModel(ctx, answer ?? (await ctx.scim.groups.get(groupId, ctx.call)));
+    const answer = await ctx.scim.groups.patch(groupId, operations, { ...call, idempotent: true });
+    return groupModel(ctx, answer ?? (await readAfterWrite(ctx, kind, groupId)));
   } catch (error) {
+    if (
+      (error instanceof ScimUnavailableError && error.requestSent) ||
+      (mayBeApplied && error instanceof ScimError)
+    ) {
+      return settleMemberChange(ctx, kind, groupId, change, error);
+    }
     return explainNotFound(ctx, error, [
       { typename: kind, keeperId: groupId },
-      ...userIds.map((keeperId) => ({ typename: 'User' as const, keeperId })),
+      ...change.add.map((keeperId) => ({ typename: 'User' as const, keeperId })),
     ]);
   }
 }
 
+/** A PATCH whose answer was lost: done when the group now has the change, else as failed. */
+async function settleMemberChange(
+  ctx: Context,
+  kind: Kind,
+  groupId: string,
+  change: MemberChange,
+  failure: ScimError,
+): Promise<GroupModel> {
+  let group: ScimGroup;
+  let members: Set<string>;
+  try {
+    group = await ctx.scim.groups.get(groupId, ctx.call);
+    members = new Set(await currentMembers(ctx, group));
+  } catch {
+    throw new OutcomeUnknownError(
+      kind,
+      `keeperId "${groupId}"`,
+      `${failure.message}, and reading the ${kind.toLowerCase()} again failed too`,
+      'changed',
+    );
+  }
+  const holds =
+    change.add.every((id) => members.has(id)) && change.remove.every((id) => !members.has(id));
+  if (holds) return groupModel(ctx, group);
+  throw failure;
+}
+
+/**
+ * The group after a write that answered 204 (no body). The write was applied, so a failed read is
+ * not a failed write: the outcome is reported as unknown rather than as an upstream failure.
+ */
+async function readAfterWrite(ctx: Context, kind: Kind, groupId: string): Promise<ScimGroup> {
+  try {
+    return await ctx.scim.groups.get(groupId, ctx.call);
+  } catch (error) {
+    if (error instanceof ScimNotFoundError) throw error;
+    throw new OutcomeUnknownError(
+      kind,
+      `keeperId "${groupId}"`,
+      'the change was applied, but reading it back failed',
+      'changed',
+    );
+  }
+}
+
+/**
+ * Adds or removes members under the group's lock: a lost answer is settled by reading the group
+ * (patchMembers), and no other change of the group may come between the write and that read.
+ */
+const changeMembers = (ctx: Context, kind: Kind, groupId: string, change: MemberChange) =>
+  withGroupLock(ctx, groupId, async (lock) => {
+    await lock.assertHeld();
+    return patchMembers(ctx, kind, groupId, change);
+  });
+
 export const addMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  patchMembers(ctx, kind, groupId, addMembers(userIds), userIds);
+  changeMembers(ctx, kind, groupId, { add: userIds, remove: [] });
 
 export const removeMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  patchMembers(ctx, kind, groupId, removeMembers(userIds), userIds);
+  changeMembers(ctx, kind, groupId, { add: [], remove: userIds });
 
 /** The member ids of a group, read fresh: from Group.members, else from the users' groups. */
 export async function currentMembers(ctx: Context, group: ScimGroup): Promise<string[]> {

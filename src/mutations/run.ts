@@ -9,6 +9,7 @@ import {
   type StoredError,
   storeError,
 } from '../schema/errors.ts';
+import { compactPayload, revivePayload } from './stored.ts';
 
 // The frame every mutation runs in: idempotency key handling, and fresh reads afterwards.
 // Rules (README "Idempotency"):
@@ -94,11 +95,13 @@ export async function runMutation<T extends object>(
     }
     if (begun.state === 'done') {
       if (isStoredError(begun.result)) throw reviveError(begun.result as StoredError);
-      return { ...(begun.result as T), clientMutationId, replayed: true };
+      // The store kept ids, not objects: the written objects are read again, as they are now.
+      const payload = await revivePayload<T>(ctx, begun.result as Record<string, unknown>);
+      return { ...payload, clientMutationId, replayed: true };
     }
     try {
       const payload = await fresh({ previousUncertain: begun.previousUncertain, key: scoped });
-      await store.finish(scoped, print, { kind: 'final', result: payload });
+      await store.finish(scoped, print, { kind: 'final', result: compactPayload(payload) });
       return { ...payload, clientMutationId, replayed: false };
     } catch (error) {
       await store.finish(

@@ -1,7 +1,6 @@
 import type { Context } from '../context.ts';
 import type { UserModel } from '../model.ts';
 import { findMissing } from '../schema/mutation.ts';
-import { ScimNotFoundError } from '../scim/errors.ts';
 import { addMembers } from '../scim/patch.ts';
 
 // Writes to /Users that cannot assume Keeper's dialect.
@@ -55,15 +54,21 @@ export async function ensureMemberships(
   const failed = patches.find((p): p is PromiseRejectedResult => p.status === 'rejected');
   if (failed) {
     // A failed createUser must not leave a user behind: remove the one just created (on an
-    // upstream that ignores User.groups, DELETE deletes), then report the failure.
-    await ctx.scim.users.delete(user.id, ctx.call).catch(() => {});
-    throw failed.reason;
+    // upstream that ignores User.groups, DELETE deletes), then report the failure. When it cannot
+    // be removed, it exists: its payload is the answer, and the membership that failed shows as
+    // missing from `user { teams roles }`, which are read fresh.
+    const removed = await ctx.scim.users.delete(user.id, ctx.call).then(
+      () => true,
+      () => false,
+    );
+    if (removed) throw failed.reason;
+    return user;
   }
   let fresh: UserModel;
   try {
     fresh = await ctx.scim.users.get(user.id, ctx.call);
-  } catch (error) {
-    if (!(error instanceof ScimNotFoundError)) throw error;
+  } catch {
+    // The user and its memberships are written; a failed read back does not undo that.
     fresh = user;
   }
   // A server that does not derive User.groups still holds the memberships just written.

@@ -104,13 +104,21 @@ export class NameAlreadyInUseError extends BaseError {
   }
 }
 
-/** A create whose answer was lost, and a look-up that could not settle whether it was applied. */
+/**
+ * A write whose answer was lost (a create, or a membership change), and a look-up that could not
+ * settle whether it was applied.
+ */
 export class OutcomeUnknownError extends BaseError {
   readonly typename: NodeTypename;
   readonly lookup: string;
-  constructor(typename: NodeTypename, lookup: string, why: string) {
+  constructor(
+    typename: NodeTypename,
+    lookup: string,
+    why: string,
+    action: 'created' | 'changed' = 'created',
+  ) {
     super(
-      `The ${typename} may or may not have been created: ${why}. Look it up by ${lookup} before trying again, or repeat the call with the same idempotency key, which looks it up first.`,
+      `The ${typename} may or may not have been ${action}: ${why}. Look it up by ${lookup} before trying again, or repeat the call with the same idempotency key, which looks it up first.`,
     );
     this.typename = typename;
     this.lookup = lookup;
@@ -314,11 +322,11 @@ builder.objectType(PothosValidationError, {
 builder.objectType(OutcomeUnknownError, {
   name: 'OutcomeUnknownError',
   description:
-    'A create was sent but its answer was lost (timeout or reset), and looking the object up could not settle whether it was created. Nothing is known to be written twice. Repeat the call with the same idempotency key: it looks the object up before writing again.',
+    'A write was sent but its answer was lost (timeout or reset), and looking the object up could not settle whether it was applied: a create, or a change of members. Nothing is known to be written twice. Repeat the call with the same idempotency key: a create looks the object up before writing again, and a change of members is safe to repeat.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
     typename: t.exposeString('typename', {
-      description: 'The kind of object the create was for: `User`, `Team` or `Role`.',
+      description: 'The kind of object the write was for: `User`, `Team` or `Role`.',
     }),
     lookup: t.exposeString('lookup', {
       description: 'How to look it up, e.g. `userName "ada@example.com"`.',

@@ -35,6 +35,14 @@ export const RoleConnection = builder.connectionObject(
 );
 
 /**
+ * Description of a list nested in an object. Nullable so that a failed read of it (an upstream
+ * error) is an error at its own path and leaves the object, and a mutation payload that returns
+ * it, intact: the write it reports was applied whatever its nested lists say.
+ */
+export const NESTED = (description: string) =>
+  `${description} Null, with an error at this path, when it could not be read; in a mutation payload that still means the write was applied.`;
+
+/**
  * Marks loaded objects with their GraphQL type, for `node`/`nodes`. The relay plugin brands them
  * only after its own batch settles, so a second alias of the same id (answered from the plugin's
  * per-request cache) could reach the Node type resolver first and fail with "Abstract type Node

@@ -201,7 +201,7 @@ const assignment = (name: 'assignRole' | 'unassignRole', description: string) =>
       ...requires('directory:write'),
       description,
       errors: {
-        types: [...COMMON_ERRORS, NotFoundError],
+        types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
         directResult: true,
         union: { name: `${Name}Result`, description: 'The changed role, or why not.' },
       },

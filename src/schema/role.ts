@@ -12,7 +12,7 @@ import {
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
 import { resolveMembers } from './members.ts';
-import { branded, Role, RoleConnection, User, UserConnection } from './refs.ts';
+import { branded, NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
 
 builder.node(Role, {
   description:
@@ -46,7 +46,8 @@ builder.node(Role, {
     members: t.connection(
       {
         type: User,
-        description: 'The users this role is assigned to.',
+        nullable: true,
+        description: NESTED('The users this role is assigned to.'),
         resolve: (role, args, ctx) => resolveMembers(role, args, ctx),
       },
       UserConnection,

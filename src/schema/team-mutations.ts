@@ -14,7 +14,7 @@ import {
 } from '../mutations/groups.ts';
 import { type PayloadBase, runMutation } from '../mutations/run.ts';
 import { ScimConflictError, ScimNotFoundError } from '../scim/errors.ts';
-import { addMembers, removeMembers, renameGroup } from '../scim/patch.ts';
+import { renameGroup } from '../scim/patch.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
@@ -289,7 +289,7 @@ const membershipMutation = (
       ...requires('directory:write'),
       description,
       errors: {
-        types: [...COMMON_ERRORS, NotFoundError],
+        types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
         directResult: true,
         union: { name: `${Name}Result`, description: 'The changed team, or why not.' },
       },
@@ -320,7 +320,7 @@ const SetTeamMembersInput = membershipInput(
   0,
 );
 
-type SetMembersPayload = TeamPayload & { added: number; removed: number };
+type SetMembersPayload = TeamPayload & { added: string[]; removed: string[] };
 
 const SetTeamMembersPayload = builder
   .objectRef<SetMembersPayload>('SetTeamMembersPayload')
@@ -332,8 +332,23 @@ const SetTeamMembersPayload = builder
         description: 'The team, with its members read after the change.',
         resolve: (p) => p.team,
       }),
-      added: t.exposeInt('added', { description: 'How many users were added.' }),
-      removed: t.exposeInt('removed', { description: 'How many users were removed.' }),
+      added: t.int({
+        description: 'How many users this call added.',
+        resolve: (p) => p.added.length,
+      }),
+      removed: t.int({
+        description: 'How many users this call removed.',
+        resolve: (p) => p.removed.length,
+      }),
+      addedIds: t.idList({
+        description:
+          'Global ids of the users this call added: the difference between the members it found and the ones it asked for.',
+        resolve: (p) => p.added.map((id) => encodeGlobalID('User', id)),
+      }),
+      removedIds: t.idList({
+        description: 'Global ids of the users this call removed.',
+        resolve: (p) => p.removed.map((id) => encodeGlobalID('User', id)),
+      }),
       ...payloadBaseFields(t),
     }),
   });
@@ -345,7 +360,7 @@ builder.mutationField('setTeamMembers', (t) =>
     description:
       'Makes the team have exactly these members: reads the current members, then sends the difference as one `PATCH /Groups/{id}` (`add` and `remove` together; none when nothing differs). Safe to retry.',
     errors: {
-      types: [...COMMON_ERRORS, NotFoundError],
+      types: [...COMMON_ERRORS, NotFoundError, OutcomeUnknownError],
       directResult: true,
       union: { name: 'SetTeamMembersResult', description: 'The team, or why not.' },
     },
@@ -369,17 +384,11 @@ builder.mutationField('setTeamMembers', (t) =>
           const keep = new Set(wanted);
           const toRemove = current.filter((id) => !keep.has(id));
           if (toAdd.length + toRemove.length === 0) {
-            return { team, added: 0, removed: 0 };
+            return { team, added: [], removed: [] };
           }
           await lock.assertHeld();
-          const model = await patchMembers(
-            ctx,
-            'Team',
-            teamId,
-            [...addMembers(toAdd), ...removeMembers(toRemove)],
-            toAdd,
-          );
-          return { team: asTeam(model), added: toAdd.length, removed: toRemove.length };
+          const model = await patchMembers(ctx, 'Team', teamId, { add: toAdd, remove: toRemove });
+          return { team: asTeam(model), added: toAdd, removed: toRemove };
         });
       }),
   }),

@@ -12,7 +12,7 @@ import {
 } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
 import { resolveMembers } from './members.ts';
-import { branded, Team, TeamConnection, User, UserConnection } from './refs.ts';
+import { branded, NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
 
 builder.node(Team, {
@@ -44,7 +44,8 @@ builder.node(Team, {
     members: t.connection(
       {
         type: User,
-        description: 'The users in this team, pending approvals included.',
+        nullable: true,
+        description: NESTED('The users in this team, pending approvals included.'),
         resolve: (team, args, ctx) => resolveMembers(team, args, ctx),
       },
       UserConnection,

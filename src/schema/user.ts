@@ -14,6 +14,7 @@ import {
 import { checkKeeperId } from './ids.ts';
 import {
   branded,
+  NESTED,
   Role,
   RoleConnection,
   Team,
@@ -89,8 +90,10 @@ builder.node(User, {
     teams: t.connection(
       {
         type: Team,
-        description:
+        nullable: true,
+        description: NESTED(
           'The teams of this node the user belongs to. Teams outside the node are not shown.',
+        ),
         resolve: async (u, args, ctx) => {
           const groups = await ctx.loaders.groupsOfUser(u);
           return resolveOffsetConnection(args, arraySource(groups.filter(isTeam)));
@@ -101,8 +104,10 @@ builder.node(User, {
     roles: t.connection(
       {
         type: Role,
-        description:
+        nullable: true,
+        description: NESTED(
           'The roles (groups named with the role prefix) of this node assigned to the user.',
+        ),
         resolve: async (u, args, ctx) => {
           const groups = await ctx.loaders.groupsOfUser(u);
           return resolveOffsetConnection(args, arraySource(groups.filter(isRole)));

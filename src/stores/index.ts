@@ -40,7 +40,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     return {
       kind: 'memory',
       budget: createMemoryBudget(budgetOptions),
-      idempotency: createMemoryIdempotencyStore({ ttlMs }),
+      idempotency: createMemoryIdempotencyStore({ ttlMs, maxBytes: config.idempotencyMaxBytes }),
       locks: createMemoryGroupLocks(),
       audit: createMemoryAuditStore({ capacity: config.auditCapacity }),
       readiness: [],

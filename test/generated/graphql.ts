@@ -232,13 +232,72 @@ export type OnboardUserMutationVariables = Exact<{
 
 export type OnboardUserMutation = { createUser:
     | { __typename: 'BaseError', message: string }
-    | { __typename: 'CreateUserPayload', replayed: boolean, user: { id: string, keeperId: string, userName: string, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } } }
+    | { __typename: 'CreateUserPayload', replayed: boolean, user: { id: string, keeperId: string, userName: string, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null } }
     | { __typename: 'EmailAlreadyInUseError', email: string, message: string }
     | { __typename: 'IdempotencyKeyReusedError', message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, message: string }
     | { __typename: 'OutcomeUnknownError', lookup: string, message: string }
     | { __typename: 'SeatLimitReachedError', message: string }
+   };
+
+export type CreateUserReadBackMutationVariables = Exact<{
+  input: CreateUserInput;
+}>;
+
+
+export type CreateUserReadBackMutation = { createUser:
+    | { __typename: 'BaseError', message: string }
+    | { __typename: 'CreateUserPayload', user: { id: string, keeperId: string, userName: string, teams: { totalCount: number } | null, roles: { totalCount: number } | null } }
+    | { __typename: 'EmailAlreadyInUseError', message: string }
+    | { __typename: 'IdempotencyKeyReusedError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'OutcomeUnknownError', message: string }
+    | { __typename: 'SeatLimitReachedError', message: string }
+   };
+
+export type CreateTeamReadBackMutationVariables = Exact<{
+  input: CreateTeamInput;
+}>;
+
+
+export type CreateTeamReadBackMutation = { createTeam:
+    | { __typename: 'BaseError', message: string }
+    | { __typename: 'CreateTeamPayload', team: { id: string, keeperId: string, name: string, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
+    | { __typename: 'IdempotencyKeyReusedError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NameAlreadyInUseError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'OutcomeUnknownError', message: string }
+   };
+
+export type AddTeamMembersReadBackMutationVariables = Exact<{
+  input: AddTeamMembersInput;
+}>;
+
+
+export type AddTeamMembersReadBackMutation = { addTeamMembers:
+    | { __typename: 'AddTeamMembersPayload', team: { id: string, keeperId: string, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
+    | { __typename: 'BaseError', message: string }
+    | { __typename: 'IdempotencyKeyReusedError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'OutcomeUnknownError', message: string }
+   };
+
+export type SetTeamMembersChangesMutationVariables = Exact<{
+  input: SetTeamMembersInput;
+}>;
+
+
+export type SetTeamMembersChangesMutation = { setTeamMembers:
+    | { __typename: 'BaseError', message: string }
+    | { __typename: 'IdempotencyKeyReusedError', message: string }
+    | { __typename: 'InvalidInputError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'OutcomeUnknownError', message: string }
+    | { __typename: 'SetTeamMembersPayload', replayed: boolean, added: number, removed: number, addedIds: Array<string>, removedIds: Array<string>, team: { keeperId: string, name: string } }
    };
 
 type ErrorFields_BaseError_Fragment = { __typename: 'BaseError', message: string };
@@ -271,11 +330,11 @@ export type ErrorFieldsFragment =
   | ErrorFields_UnmanagedGroupError_Fragment
 ;
 
-export type MutatedUserFragment = { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } };
+export type MutatedUserFragment = { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null };
 
-export type MutatedTeamFragment = { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } };
+export type MutatedTeamFragment = { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null };
 
-export type MutatedRoleFragment = { __typename: 'Role', keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } };
+export type MutatedRoleFragment = { __typename: 'Role', keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null };
 
 export type CreateUserMutationVariables = Exact<{
   input: CreateUserInput;
@@ -284,7 +343,7 @@ export type CreateUserMutationVariables = Exact<{
 
 export type CreateUserMutation = { createUser:
     | { __typename: 'BaseError', message: string }
-    | { __typename: 'CreateUserPayload', clientMutationId: string | null, replayed: boolean, user: { __typename: 'User', id: string, keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } } }
+    | { __typename: 'CreateUserPayload', clientMutationId: string | null, replayed: boolean, user: { __typename: 'User', id: string, keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null } }
     | { __typename: 'EmailAlreadyInUseError', email: string, message: string }
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
@@ -304,7 +363,7 @@ export type UpdateUserMutation = { updateUser:
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
-    | { __typename: 'UpdateUserPayload', clientMutationId: string | null, replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } } }
+    | { __typename: 'UpdateUserPayload', clientMutationId: string | null, replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null } }
    };
 
 export type ReplaceUserMutationVariables = Exact<{
@@ -318,7 +377,7 @@ export type ReplaceUserMutation = { replaceUser:
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
-    | { __typename: 'ReplaceUserPayload', clientMutationId: string | null, replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } } }
+    | { __typename: 'ReplaceUserPayload', clientMutationId: string | null, replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null } }
    };
 
 export type LockUserMutationVariables = Exact<{
@@ -330,7 +389,7 @@ export type LockUserMutation = { lockUser:
     | { __typename: 'BaseError', message: string }
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
-    | { __typename: 'LockUserPayload', replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } } }
+    | { __typename: 'LockUserPayload', replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null } }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
    };
 
@@ -344,7 +403,7 @@ export type UnlockUserMutation = { unlockUser:
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
-    | { __typename: 'UnlockUserPayload', replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } } }
+    | { __typename: 'UnlockUserPayload', replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null } }
    };
 
 export type DeprovisionUserMutationVariables = Exact<{
@@ -354,7 +413,7 @@ export type DeprovisionUserMutationVariables = Exact<{
 
 export type DeprovisionUserMutation = { deprovisionUser:
     | { __typename: 'BaseError', message: string }
-    | { __typename: 'DeprovisionUserPayload', state: DeprovisionState, deprovisionedUserId: string, replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> }, roles: { edges: Array<{ node: { name: string } }> } } | null }
+    | { __typename: 'DeprovisionUserPayload', state: DeprovisionState, deprovisionedUserId: string, replayed: boolean, user: { __typename: 'User', keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, teams: { edges: Array<{ node: { name: string } }> } | null, roles: { edges: Array<{ node: { name: string } }> } | null } | null }
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
@@ -383,7 +442,7 @@ export type CreateTeamMutationVariables = Exact<{
 
 export type CreateTeamMutation = { createTeam:
     | { __typename: 'BaseError', message: string }
-    | { __typename: 'CreateTeamPayload', clientMutationId: string | null, replayed: boolean, team: { __typename: 'Team', id: string, keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } } }
+    | { __typename: 'CreateTeamPayload', clientMutationId: string | null, replayed: boolean, team: { __typename: 'Team', id: string, keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NameAlreadyInUseError', name: string, existingIds: Array<string>, message: string }
@@ -425,11 +484,12 @@ export type AddTeamMembersMutationVariables = Exact<{
 
 
 export type AddTeamMembersMutation = { addTeamMembers:
-    | { __typename: 'AddTeamMembersPayload', team: { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } } }
+    | { __typename: 'AddTeamMembersPayload', team: { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
     | { __typename: 'BaseError', message: string }
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
+    | { __typename: 'OutcomeUnknownError', typename: string, lookup: string, message: string }
    };
 
 export type RemoveTeamMembersMutationVariables = Exact<{
@@ -442,7 +502,8 @@ export type RemoveTeamMembersMutation = { removeTeamMembers:
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
-    | { __typename: 'RemoveTeamMembersPayload', team: { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } } }
+    | { __typename: 'OutcomeUnknownError', typename: string, lookup: string, message: string }
+    | { __typename: 'RemoveTeamMembersPayload', team: { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
    };
 
 export type SetTeamMembersMutationVariables = Exact<{
@@ -455,7 +516,8 @@ export type SetTeamMembersMutation = { setTeamMembers:
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
-    | { __typename: 'SetTeamMembersPayload', added: number, removed: number, team: { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } } }
+    | { __typename: 'OutcomeUnknownError', typename: string, lookup: string, message: string }
+    | { __typename: 'SetTeamMembersPayload', added: number, removed: number, team: { __typename: 'Team', keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
    };
 
 export type CreateRoleMutationVariables = Exact<{
@@ -465,7 +527,7 @@ export type CreateRoleMutationVariables = Exact<{
 
 export type CreateRoleMutation = { createRole:
     | { __typename: 'BaseError', message: string }
-    | { __typename: 'CreateRolePayload', role: { __typename: 'Role', id: string, keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } } }
+    | { __typename: 'CreateRolePayload', role: { __typename: 'Role', id: string, keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NameAlreadyInUseError', name: string, existingIds: Array<string>, message: string }
@@ -493,11 +555,12 @@ export type AssignRoleMutationVariables = Exact<{
 
 
 export type AssignRoleMutation = { assignRole:
-    | { __typename: 'AssignRolePayload', role: { __typename: 'Role', keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } } }
+    | { __typename: 'AssignRolePayload', role: { __typename: 'Role', keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
     | { __typename: 'BaseError', message: string }
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
+    | { __typename: 'OutcomeUnknownError', typename: string, lookup: string, message: string }
    };
 
 export type UnassignRoleMutationVariables = Exact<{
@@ -510,7 +573,8 @@ export type UnassignRoleMutation = { unassignRole:
     | { __typename: 'IdempotencyKeyReusedError', key: string, message: string }
     | { __typename: 'InvalidInputError', message: string, fields: Array<{ path: string, message: string }> }
     | { __typename: 'NotFoundError', id: string, typename: string, keeperId: string, message: string }
-    | { __typename: 'UnassignRolePayload', role: { __typename: 'Role', keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } } }
+    | { __typename: 'OutcomeUnknownError', typename: string, lookup: string, message: string }
+    | { __typename: 'UnassignRolePayload', role: { __typename: 'Role', keeperId: string, name: string, groupName: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { userName: string } }> } | null } }
    };
 
 export type TeamNamesQueryVariables = Exact<{ [key: string]: never; }>;
@@ -521,7 +585,7 @@ export type TeamNamesQuery = { teams: { edges: Array<{ node: { name: string } }>
 export type UsersAndTeamMembersQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type UsersAndTeamMembersQuery = { users: { edges: Array<{ node: { userName: string, teams: { edges: Array<{ node: { name: string } }> } } }> }, teams: { edges: Array<{ node: { name: string, members: { totalCount: number } } }> } };
+export type UsersAndTeamMembersQuery = { users: { edges: Array<{ node: { userName: string, teams: { edges: Array<{ node: { name: string } }> } | null } }> }, teams: { edges: Array<{ node: { name: string, members: { totalCount: number } | null } }> } };
 
 export type TeamsWithMembersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -530,7 +594,7 @@ export type TeamsWithMembersQueryVariables = Exact<{
 }>;
 
 
-export type TeamsWithMembersQuery = { teams: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { __typename: 'Team', id: string, keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { keeperId: string, userName: string } }> } } }> } };
+export type TeamsWithMembersQuery = { teams: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { __typename: 'Team', id: string, keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { keeperId: string, userName: string } }> } | null } }> } };
 
 export type TeamLookupQueryVariables = Exact<{
   id?: string | null | undefined;
@@ -539,7 +603,7 @@ export type TeamLookupQueryVariables = Exact<{
 }>;
 
 
-export type TeamLookupQuery = { team: { __typename: 'Team', id: string, keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { keeperId: string, userName: string } }> } } | null };
+export type TeamLookupQuery = { team: { __typename: 'Team', id: string, keeperId: string, name: string, externalId: string | null, members: { totalCount: number, edges: Array<{ node: { keeperId: string, userName: string } }> } | null } | null };
 
 export type RolesWithMembersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -547,7 +611,7 @@ export type RolesWithMembersQueryVariables = Exact<{
 }>;
 
 
-export type RolesWithMembersQuery = { roles: { totalCount: number, edges: Array<{ node: { __typename: 'Role', id: string, keeperId: string, name: string, groupName: string, members: { totalCount: number, edges: Array<{ node: { keeperId: string, userName: string } }> } } }> } };
+export type RolesWithMembersQuery = { roles: { totalCount: number, edges: Array<{ node: { __typename: 'Role', id: string, keeperId: string, name: string, groupName: string, members: { totalCount: number, edges: Array<{ node: { keeperId: string, userName: string } }> } | null } }> } };
 
 export type RoleLookupQueryVariables = Exact<{
   id?: string | null | undefined;
@@ -607,7 +671,7 @@ export type UsersWithTeamsAndRolesQueryVariables = Exact<{
 }>;
 
 
-export type UsersWithTeamsAndRolesQuery = { users: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { __typename: 'User', id: string, keeperId: string, userName: string, active: boolean, teams: { totalCount: number, edges: Array<{ node: { name: string } }> }, roles: { totalCount: number, edges: Array<{ node: { name: string } }> } } }> } };
+export type UsersWithTeamsAndRolesQuery = { users: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { __typename: 'User', id: string, keeperId: string, userName: string, active: boolean, teams: { totalCount: number, edges: Array<{ node: { name: string } }> } | null, roles: { totalCount: number, edges: Array<{ node: { name: string } }> } | null } }> } };
 
 export type UserPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -628,7 +692,7 @@ export type UserLookupQueryVariables = Exact<{
 }>;
 
 
-export type UserLookupQuery = { user: { __typename: 'User', id: string, keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, emails: Array<{ value: string, type: string | null, primary: boolean }>, teams: { totalCount: number, edges: Array<{ node: { id: string, name: string } }> }, roles: { totalCount: number, edges: Array<{ node: { id: string, name: string } }> } } | null };
+export type UserLookupQuery = { user: { __typename: 'User', id: string, keeperId: string, userName: string, displayName: string, givenName: string | null, familyName: string | null, externalId: string | null, active: boolean, emails: Array<{ value: string, type: string | null, primary: boolean }>, teams: { totalCount: number, edges: Array<{ node: { id: string, name: string } }> } | null, roles: { totalCount: number, edges: Array<{ node: { id: string, name: string } }> } | null } | null };
 
 export type SameUserTwiceQueryVariables = Exact<{
   a: string;
@@ -645,6 +709,10 @@ export const MutatedRoleFragmentDoc = {"kind":"Document","definitions":[{"kind":
 export const OnboardingTeamDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OnboardingTeam"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"name"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"team"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"name"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<OnboardingTeamQuery, OnboardingTeamQueryVariables>;
 export const OnboardingRoleDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OnboardingRole"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"name"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"role"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"name"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<OnboardingRoleQuery, OnboardingRoleQueryVariables>;
 export const OnboardUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"OnboardUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"replayed"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"active"}},{"kind":"Field","name":{"kind":"Name","value":"teams"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EmailAlreadyInUseError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NotFoundError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"typename"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidInputError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fields"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OutcomeUnknownError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"lookup"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<OnboardUserMutation, OnboardUserMutationVariables>;
+export const CreateUserReadBackDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateUserReadBack"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"teams"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"5"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}}]}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<CreateUserReadBackMutation, CreateUserReadBackMutationVariables>;
+export const CreateTeamReadBackDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateTeamReadBack"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateTeamInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createTeam"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateTeamPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"5"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userName"}}]}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<CreateTeamReadBackMutation, CreateTeamReadBackMutationVariables>;
+export const AddTeamMembersReadBackDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AddTeamMembersReadBack"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AddTeamMembersInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"addTeamMembers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AddTeamMembersPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"members"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"5"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userName"}}]}}]}}]}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AddTeamMembersReadBackMutation, AddTeamMembersReadBackMutationVariables>;
+export const SetTeamMembersChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetTeamMembersChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetTeamMembersInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setTeamMembers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SetTeamMembersPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"replayed"}},{"kind":"Field","name":{"kind":"Name","value":"added"}},{"kind":"Field","name":{"kind":"Name","value":"removed"}},{"kind":"Field","name":{"kind":"Name","value":"addedIds"}},{"kind":"Field","name":{"kind":"Name","value":"removedIds"}},{"kind":"Field","name":{"kind":"Name","value":"team"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<SetTeamMembersChangesMutation, SetTeamMembersChangesMutationVariables>;
 export const CreateUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"CreateUserPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clientMutationId"}},{"kind":"Field","name":{"kind":"Name","value":"replayed"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"MutatedUser"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"MutatedUser"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"User"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"givenName"}},{"kind":"Field","name":{"kind":"Name","value":"familyName"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"active"}},{"kind":"Field","name":{"kind":"Name","value":"teams"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EmailAlreadyInUseError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NotFoundError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"typename"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidInputError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fields"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OutcomeUnknownError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"typename"}},{"kind":"Field","name":{"kind":"Name","value":"lookup"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyKeyReusedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UnmanagedGroupError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NameAlreadyInUseError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"existingIds"}}]}}]}}]} as unknown as DocumentNode<CreateUserMutation, CreateUserMutationVariables>;
 export const UpdateUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateUserPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clientMutationId"}},{"kind":"Field","name":{"kind":"Name","value":"replayed"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"MutatedUser"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"MutatedUser"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"User"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"givenName"}},{"kind":"Field","name":{"kind":"Name","value":"familyName"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"active"}},{"kind":"Field","name":{"kind":"Name","value":"teams"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EmailAlreadyInUseError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NotFoundError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"typename"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidInputError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fields"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OutcomeUnknownError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"typename"}},{"kind":"Field","name":{"kind":"Name","value":"lookup"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyKeyReusedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UnmanagedGroupError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NameAlreadyInUseError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"existingIds"}}]}}]}}]} as unknown as DocumentNode<UpdateUserMutation, UpdateUserMutationVariables>;
 export const ReplaceUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReplaceUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ReplaceUserInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"replaceUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ReplaceUserPayload"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clientMutationId"}},{"kind":"Field","name":{"kind":"Name","value":"replayed"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"MutatedUser"}}]}}]}},{"kind":"FragmentSpread","name":{"kind":"Name","value":"ErrorFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"MutatedUser"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"User"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}},{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"givenName"}},{"kind":"Field","name":{"kind":"Name","value":"familyName"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"active"}},{"kind":"Field","name":{"kind":"Name","value":"teams"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"roles"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Error"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"EmailAlreadyInUseError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"email"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NotFoundError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"typename"}},{"kind":"Field","name":{"kind":"Name","value":"keeperId"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"InvalidInputError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"fields"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"OutcomeUnknownError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"typename"}},{"kind":"Field","name":{"kind":"Name","value":"lookup"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"IdempotencyKeyReusedError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UnmanagedGroupError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"NameAlreadyInUseError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"existingIds"}}]}}]}}]} as unknown as DocumentNode<ReplaceUserMutation, ReplaceUserMutationVariables>;

@@ -59,8 +59,8 @@ describe.each(setups)('batching ($name)', ({ emulator }) => {
       const roles = groups
         .filter((g) => g?.kind === 'role')
         .map((g) => g?.displayName.replace(/^ROLE_/, ''));
-      expect(edge.node.teams.edges.map((e) => e.node.name).sort()).toEqual(teams.sort());
-      expect(edge.node.roles.edges.map((e) => e.node.name).sort()).toEqual(roles.sort());
+      expect(edge.node.teams?.edges.map((e) => e.node.name).sort()).toEqual(teams.sort());
+      expect(edge.node.roles?.edges.map((e) => e.node.name).sort()).toEqual(roles.sort());
     }
   });
 
@@ -74,8 +74,8 @@ describe.each(setups)('batching ($name)', ({ emulator }) => {
       counts.push(stack.upstreamCalls().length);
       for (const { node } of result.data?.teams.edges ?? []) {
         const expected = stack.emulator.store.membersOf(node.keeperId);
-        const got = node.members.edges.map((e) => e.node.keeperId);
-        expect(node.members.totalCount).toBe(expected.length);
+        const got = node.members?.edges.map((e) => e.node.keeperId) ?? [];
+        expect(node.members?.totalCount).toBe(expected.length);
         expect(got).toHaveLength(Math.min(20, expected.length));
         // Group.members keeps Keeper's order; without it, membership is read from the user scan.
         if (emulator.groupMembers === 'omit') expect(expected).toEqual(expect.arrayContaining(got));
