@@ -93,7 +93,7 @@ export const CSRF_HEADER = 'x-graphql-csrf';
 
 /**
  * Builds the GraphQL server from its dependencies. It never listens: `main.ts` does, and tests
- * call `app.fetch` (style.md rule 2).
+ * call `app.fetch`.
  */
 export function createApp(deps: AppDeps): App {
   const { config } = deps;

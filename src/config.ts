@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-// The only module that reads the environment (style.md rule 1). `loadConfig` never exits: it
+// The only module that reads the environment. `loadConfig` never exits: it
 // returns every problem at once, in words a person can act on, and `main.ts` decides what to do.
 // The token is never part of a message.
 
-/** Keeper's six data centres (keeper-scim.md §1). */
+/** Keeper's six data centres (docs/keeper-scim.md §1). */
 export const KEEPER_REGIONS = {
   us: 'keepersecurity.com',
   eu: 'keepersecurity.eu',

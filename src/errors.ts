@@ -14,7 +14,7 @@ import {
 } from './scim/errors.ts';
 import { GroupBusyError, SharedStateUnavailableError } from './stores/errors.ts';
 
-// Top-level GraphQL errors (design.md "unexpected failures are masked, with a stable
+// Top-level GraphQL errors (docs/design.md "unexpected failures are masked, with a stable
 // extensions.code and no internals"). Expected outcomes of mutations are typed results in the
 // schema instead; what reaches this function is either an upstream failure with a stable code,
 // an error the schema raised on purpose (a GraphQLError without an original error), or a bug,

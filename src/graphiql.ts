@@ -1,5 +1,5 @@
 // The document GraphiQL opens with: working example operations over the demo data
-// (design.md: "GraphiQL opens with working example operations"). Each runs as it is.
+// (docs/design.md: "GraphiQL opens with working example operations"). Each runs as it is.
 
 export const EXAMPLE_OPERATIONS = /* GraphQL */ `# keeper-scim-graphql: a typed GraphQL API over Keeper SCIM.
 # Pick an operation with the run button's menu. Send the header  x-upstream-stats: 1  to see

@@ -17,7 +17,7 @@ import { chunkOrEq, groupEq, userEq } from './scim/filter.ts';
 import type { ScimGroup, ScimUser } from './scim/schemas.ts';
 import type { UpstreamInfo } from './upstream.ts';
 
-// Per-request batching (style.md rule 8). Every loader returns results aligned with its keys,
+// Per-request batching. Every loader returns results aligned with its keys,
 // matched by key and never by position, with `null` for a key the upstream does not know.
 //
 // How a batch of users is fetched is planned by src/plan.ts, by dependent rounds first and
@@ -269,7 +269,7 @@ export function createLoaders(deps: {
 
   /**
    * Group id → member user ids. From Group.members when the upstream sends them, otherwise from
-   * one user scan (User.groups), which Keeper's own clients rely on (keeper-scim.md §2.3).
+   * one user scan (User.groups), which Keeper's own clients rely on (docs/keeper-scim.md §2.3).
    */
   const membershipIndex = (): Promise<Map<string, string[]>> => {
     membership ??= (async () => {
@@ -356,7 +356,7 @@ export function createLoaders(deps: {
       const index = await membershipIndex();
       ids = [...index].filter(([, members]) => members.includes(user.id)).map(([id]) => id);
     }
-    // User.groups may list teams outside this SCIM node (keeper-scim.md §2.2): they are not
+    // User.groups may list teams outside this SCIM node (docs/keeper-scim.md §2.2): they are not
     // readable here, so they are not shown.
     return ids.map((id) => snapshot.byId.get(id)).filter((g): g is GroupModel => g !== undefined);
   };

@@ -15,7 +15,7 @@ import { createUpstreamInfo } from './upstream.ts';
 
 // The command (`npm start`): load the configuration, start the embedded emulator when no Keeper
 // upstream is configured, listen, and shut down cleanly. The only module that binds ports, reads
-// signals or exits (style.md rules 1 and 2).
+// signals or exits.
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;

@@ -1,6 +1,6 @@
 import type { ScimGroup, ScimUser } from './scim/schemas.ts';
 
-// What the GraphQL layer resolves from. A Keeper group is either a team or a role (keeper-scim.md
+// What the GraphQL layer resolves from. A Keeper group is either a team or a role (docs/keeper-scim.md
 // §7: a displayName with the node's role prefix makes Keeper create a role), so every group read
 // from the upstream is classified exactly once, here, and the schema never sees a raw group.
 
@@ -22,5 +22,5 @@ export function classifyGroup(group: ScimGroup, rolePrefix: string): GroupModel 
   return { kind: 'Team', group, name: group.displayName };
 }
 
-/** Keeper compares e-mail user names case-insensitively (keeper-scim.md §7 "Uniqueness"). */
+/** Keeper compares e-mail user names case-insensitively (docs/keeper-scim.md §7 "Uniqueness"). */
 export const userNameKey = (userName: string) => userName.toLowerCase();

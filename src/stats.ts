@@ -17,7 +17,7 @@ export type UpstreamStatsSummary = {
   byRoute: Record<string, { calls: number; ms: number }>;
 };
 
-/** Collects the upstream calls of one GraphQL request (design.md "What is measured"). */
+/** Collects the upstream calls of one GraphQL request (docs/design.md "What is measured"). */
 export class UpstreamStats {
   readonly calls: UpstreamCall[] = [];
   /** Start and end of each attempt (performance.now()), in the order they ended. */

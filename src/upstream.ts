@@ -3,7 +3,7 @@ import type { ScimClient } from './scim/client.ts';
 import { ScimInvalidRequestError } from './scim/errors.ts';
 import { orEq } from './scim/filter.ts';
 
-// What the facade knows about its upstream, shared by all requests. design.md: assume the
+// What the facade knows about its upstream, shared by all requests. docs/design.md: assume the
 // pessimistic Keeper (eq-only filters, members perhaps missing) and use more only where the
 // configuration says so or a probe shows it.
 

@@ -2,7 +2,7 @@ import { SCHEMA_GROUP, SCHEMA_LIST, SCHEMA_USER } from '../scim/schemas.ts';
 import type { FilterProfile } from './filter.ts';
 
 // Discovery documents (RFC 7643 §5–7). Keeper serves these URLs but has never published their
-// content (keeper-scim.md §2.5, §9.13); these are the constructed versions from keeper-scim.md,
+// content (docs/keeper-scim.md §2.5, §9.13); these are the constructed versions from docs/keeper-scim.md,
 // with the limits the emulator actually enforces.
 
 const SCHEMA_SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';

@@ -1,7 +1,7 @@
 import { SCHEMA_ERROR } from '../scim/schemas.ts';
 
 // RFC 7644 §3.12 error answers. `status` is a string on the wire; `scimType` is only set where the
-// RFC defines one (400/409 classes), never for 401/404/428 (keeper-scim.md §6).
+// RFC defines one (400/409 classes), never for 401/404/428 (docs/keeper-scim.md §6).
 
 export type ScimType =
   | 'invalidFilter'

@@ -1,6 +1,6 @@
 import { createPrng, type Prng } from './prng.ts';
 
-// Injected upstream failures, to exercise the facade's retry and idempotency rules (design.md
+// Injected upstream failures, to exercise the facade's retry and idempotency rules (docs/design.md
 // "What is measured"). Two sources, checked in this order for every authenticated request:
 // - a scripted queue, consumed by the next matching requests (deterministic, for tests);
 // - random shares drawn from a seeded PRNG, so a benchmark run with the same seed and the same

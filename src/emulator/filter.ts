@@ -2,7 +2,7 @@ import { type Filter, parse } from 'scim2-parse-filter';
 import { badRequest, type EmulatorError } from './errors.ts';
 
 // RFC 7644 §3.4.2.2 filters, in two profiles:
-// - `keeper` (default) is the pessimistic Keeper of keeper-scim.md §4: only `attr eq "value"` on
+// - `keeper` (default) is the pessimistic Keeper of docs/keeper-scim.md §4: only `attr eq "value"` on
 //   id/userName/externalId (Users) or id/displayName/externalId (Groups); anything else is
 //   400 invalidFilter, so the facade is tested against the least it may rely on.
 // - `rfc` accepts the whole grammar.

@@ -27,7 +27,7 @@ export type EmulatorOptions = {
   host?: string;
   /** @default 0 (an ephemeral port) */
   port?: number;
-  /** Keeper node id: an int64 in decimal (keeper-scim.md §3). @default '345074852429829' */
+  /** Keeper node id: an int64 in decimal (docs/keeper-scim.md §3). @default '345074852429829' */
   nodeId?: string;
   /** Bearer token. @default a fixed 43-char base64url demo token */
   token?: string;
@@ -78,7 +78,7 @@ export type Emulator = {
 };
 
 export const DEFAULT_NODE_ID = '345074852429829';
-// Commander's token format: base64url of 32 bytes, 43 chars (keeper-scim.md §3). Demo only.
+// Commander's token format: base64url of 32 bytes, 43 chars (docs/keeper-scim.md §3). Demo only.
 export const DEFAULT_TOKEN = 'a2VlcGVyLXNjaW0tZW11bGF0b3ItZGVtby10b2tlbiE';
 
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {

@@ -1,6 +1,6 @@
 import type { FaultKind } from './faults.ts';
 
-// What every request did, for tests and benchmarks (octokit's `__requestLog` idea, style.md §5).
+// What every request did, for tests and benchmarks (octokit's `__requestLog` idea).
 // Requests refused for auth, reset or left hanging are recorded too: a benchmark counting upstream
 // calls must see the ones that never got an answer.
 

@@ -10,13 +10,13 @@ import { type CompiledFilter, compileValueFilter } from './filter.ts';
 import { canonicalKeys, coerceActive, requireSchema } from './resources.ts';
 import type { EmulatorStore, GroupRecord, UserFields, UserName, UserRecord } from './store.ts';
 
-// PATCH (RFC 7644 §3.5.2) in every dialect Keeper receives (keeper-scim.md §5 A–E), in three steps:
+// PATCH (RFC 7644 §3.5.2) in every dialect Keeper receives (docs/keeper-scim.md §5 A–E), in three steps:
 //
 // 1. Normalise each operation into a canonical RFC op: `op` in any case; a no-path add/replace
 //    is split into one op per key, so dotted keys (`"name.givenName"`, Keeper's own clients) and
 //    URN-prefixed keys become paths; attribute names are matched case-insensitively (RFC 7643
 //    §2.1); enterprise-extension and unknown attributes are dropped silently (Keeper ignores them,
-//    keeper-scim.md §2.1); `id` inside a value is ignored when it equals the resource id (Okta)
+//    docs/keeper-scim.md §2.1); `id` inside a value is ignored when it equals the resource id (Okta)
 //    and refused with 400 mutability otherwise.
 // 2. Apply attribute ops with scim-patch on a deep clone (mutateDocument: false). Tested: it gets
 //    value-filter paths (`emails[type eq "work"].value`), no-path replace with dotted and URN keys,
@@ -140,7 +140,7 @@ function normaliseOp(raw: unknown, index: number, target: Target, id: string): C
     throw badRequest('invalidSyntax', `Operations[${index}] must be an object`);
   }
   const fields = canonicalKeys(raw as Record<string, unknown>, ['op', 'path', 'value']);
-  // Entra sends "Replace"/"Add"/"Remove"; Microsoft requires any case to work (keeper-scim.md §5 C).
+  // Entra sends "Replace"/"Add"/"Remove"; Microsoft requires any case to work (docs/keeper-scim.md §5 C).
   const op = typeof fields['op'] === 'string' ? fields['op'].toLowerCase() : '';
   if (op !== 'add' && op !== 'replace' && op !== 'remove') {
     throw badRequest('invalidSyntax', `Operations[${index}].op must be add, replace or remove`);
@@ -173,7 +173,7 @@ function normalisePath(
 ): CanonicalOp[] {
   let path = rawPath;
   if (CORE_URN.test(path)) path = path.replace(CORE_URN, '');
-  // Enterprise-extension (and any other schema) paths: Keeper ignores them (keeper-scim.md §5 C).
+  // Enterprise-extension (and any other schema) paths: Keeper ignores them (docs/keeper-scim.md §5 C).
   else if (/^urn:/i.test(path)) return [];
 
   const match = /^([^.[]+)(\[(.*)\])?(?:\.(.+))?$/s.exec(path);
@@ -288,7 +288,7 @@ function applyAttribute(doc: PatchDocument, op: AttributeOp): PatchDocument {
 /**
  * Projects a patched document back onto Keeper's writable user attributes. `emails` is dropped:
  * Keeper has one address per user, its username, and synthesises `emails` from it
- * (keeper-scim.md §2.2), so an e-mail PATCH is accepted but changes nothing.
+ * (docs/keeper-scim.md §2.2), so an e-mail PATCH is accepted but changes nothing.
  */
 function userFieldsFrom(doc: PatchDocument, strict: boolean): UserFields {
   const userName = doc['userName'];
@@ -329,7 +329,7 @@ function optionalString(value: unknown, attribute: string): string | undefined {
 
 /**
  * Applies one membership op to a working copy of ids. `display` resolves an id to its display
- * value and throws 404 when the id is not in the node (keeper-scim.md §5 rule 8).
+ * value and throws 404 when the id is not in the node (docs/keeper-scim.md §5 rule 8).
  */
 function applyMembership(
   current: readonly string[],

@@ -4,10 +4,10 @@ import { badRequest } from './errors.ts';
 import type { EmulatorStore, GroupInput, GroupRecord, UserInput, UserRecord } from './store.ts';
 
 // Wire shapes in both directions. Outgoing resources copy Keeper's recorded answers
-// (keeper-scim.md §2.2): bare resources, only the core URN in `schemas`, no `meta`, unset
+// (docs/keeper-scim.md §2.2): bare resources, only the core URN in `schemas`, no `meta`, unset
 // attributes omitted (never null), `emails` synthesised from userName, `groups` always present.
 // Incoming bodies are read leniently: attribute names in any case (RFC 7643 §2.1), unknown
-// attributes, `roles`, `password`, `meta` and the enterprise extension ignored (keeper-scim.md §2.1).
+// attributes, `roles`, `password`, `meta` and the enterprise extension ignored (docs/keeper-scim.md §2.1).
 
 export type ScimUserJson = {
   schemas: [typeof SCHEMA_USER];
@@ -40,7 +40,7 @@ export function renderUser(store: EmulatorStore, user: UserRecord): ScimUserJson
     ...(user.name ? { name: { ...user.name } } : {}),
     ...(user.title ? { title: user.title } : {}),
     emails: [{ primary: true, value: user.userName, type: 'work' }],
-    // Always present, `[]` when empty, as in Keeper's recorded 201 (keeper-scim.md §2.2). Roles
+    // Always present, `[]` when empty, as in Keeper's recorded 201 (docs/keeper-scim.md §2.2). Roles
     // appear here too, with their prefixed name: the facade tells them apart by the prefix.
     groups: store.groupsOf(user.id).map((groupId) => ({
       value: groupId,
@@ -139,7 +139,7 @@ function pickSubAttributes(value: object, subs: string[]): unknown {
 
 /**
  * Keeper documents `"true"`/`"false"` strings for `active` and Entra sends `"True"`/`"False"`
- * (keeper-scim.md §5 A, C, §8.3); anything that is not a boolean in some case is refused.
+ * (docs/keeper-scim.md §5 A, C, §8.3); anything that is not a boolean in some case is refused.
  */
 export function coerceActive(value: unknown, strict = false): boolean {
   if (typeof value === 'boolean') return value;
@@ -236,7 +236,7 @@ export function parseUserBody(body: unknown, strict = false): ParsedUserBody {
   if (!parsed.success) throw badRequest('invalidValue', zodProblem(parsed.error));
   const data = parsed.data;
   // Empty strings count as unset: Keeper's guide posts `"externalId": ""`, and Keeper omits
-  // unset attributes rather than echoing empty ones (keeper-scim.md §2.2).
+  // unset attributes rather than echoing empty ones (docs/keeper-scim.md §2.2).
   const input: ParsedUserBody = {
     userName: data.userName,
     groupsGiven: data.groups !== undefined,
@@ -262,7 +262,7 @@ export type ParsedGroupBody = GroupInput & { members?: string[]; id?: unknown };
 
 /**
  * `schemas` is not checked by Keeper: Commander posts `…:Group;` with a stray semicolon and Entra
- * adds its own ADSCIM URN, and Keeper accepts both (keeper-scim.md §8.7); `strict` checks it.
+ * adds its own ADSCIM URN, and Keeper accepts both (docs/keeper-scim.md §8.7); `strict` checks it.
  * `id` is kept for PUT's check.
  */
 export function parseGroupBody(body: unknown, strict = false): ParsedGroupBody {

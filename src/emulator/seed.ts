@@ -3,7 +3,7 @@ import type { EmulatorStore } from './store.ts';
 
 // The `demo` data set: one realistic Keeper node, identical on every run (seeded PRNG, no
 // Math.random). 520 users on @acme.example with ~5% locked and externalIds on ~90%; 28 teams of
-// 0–200 members, some without externalId ("created outside SCIM", keeper-scim.md §8.15); 6 roles
+// 0–200 members, some without externalId ("created outside SCIM", docs/keeper-scim.md §8.15); 6 roles
 // named with the role prefix, all with members.
 
 const FIRST = [

@@ -24,7 +24,7 @@ import {
 } from './resources.ts';
 import type { EmulatorStore } from './store.ts';
 
-// node:http front of the emulator: Keeper's URL layout (keeper-scim.md §1), bearer auth, content
+// node:http front of the emulator: Keeper's URL layout (docs/keeper-scim.md §1), bearer auth, content
 // types, paging, faults and the request log. Resource semantics live in store.ts and patch.ts.
 
 export const BASE_PREFIX = '/api/rest/scim/v2/';
@@ -43,7 +43,7 @@ export type ServerContext = {
 };
 
 /**
- * Paging behaviours a SCIM server may have and the facade must survive (design.md "The upstream,
+ * Paging behaviours a SCIM server may have and the facade must survive (docs/design.md "The upstream,
  * as the facade must treat it"); all off by default.
  */
 export type PagingQuirks = {
@@ -159,7 +159,7 @@ async function handle(
   if (!inBase || nodeSegment === '') {
     return answer(fail(404, `Not a Keeper SCIM URL; expected ${BASE_PREFIX}<node_id>/...`));
   }
-  // Keeper binds each token to one node (keeper-scim.md §7 "Token per node"), so another node id
+  // Keeper binds each token to one node (docs/keeper-scim.md §7 "Token per node"), so another node id
   // in the URL is an authentication failure, not a missing resource.
   if (nodeSegment !== ctx.store.nodeId) {
     return answer(
@@ -235,7 +235,7 @@ function route(
   const body = () => parseJson(method, contentType, raw);
   const { store } = ctx;
 
-  // Not offered by Keeper (keeper-scim.md §1: /Bulk, /.search, /Me undocumented).
+  // Not offered by Keeper (docs/keeper-scim.md §1: /Bulk, /.search, /Me undocumented).
   if (
     collection === 'Bulk' ||
     collection === '.search' ||
@@ -279,7 +279,7 @@ function route(
         case 'PATCH':
           return patched(store, () => renderUser(store, patchUser(store, id, body())));
         case 'DELETE':
-          // Keeper locks instead of deleting (keeper-scim.md §7 "Lock via active"); the user stays
+          // Keeper locks instead of deleting (docs/keeper-scim.md §7 "Lock via active"); the user stays
           // listed with active:false, unlike RFC 7644 §3.6, which a strict server follows.
           if (store.rfcStrict) store.deleteUser(id);
           else store.setActive(id, false);
@@ -324,7 +324,7 @@ function route(
 
 /**
  * PUT replaces every writable attribute (RFC 7644 §3.5.1): omitted name/externalId/title are
- * cleared and displayName falls back to userName. Two deliberate exceptions (keeper-scim.md §9.9):
+ * cleared and displayName falls back to userName. Two deliberate exceptions (docs/keeper-scim.md §9.9):
  * an omitted `active` keeps the lock state, so a PUT that forgets it never locks anyone; and
  * memberships change only when the body carries `groups`, which then becomes the exact set.
  */
@@ -339,7 +339,7 @@ function replaceUser(store: EmulatorStore, id: string, body: unknown) {
   );
 }
 
-/** Undocumented for Keeper (keeper-scim.md §1); served as an RFC full replace. */
+/** Undocumented for Keeper (docs/keeper-scim.md §1); served as an RFC full replace. */
 function replaceGroup(store: EmulatorStore, id: string, body: unknown) {
   store.requireGroup(id);
   const input = parseGroupBody(body, store.rfcStrict);
@@ -401,8 +401,8 @@ function patched(store: EmulatorStore, apply: () => unknown): Answer {
 
 /**
  * RFC 7644 §3.4.2.4 paging: 1-based startIndex (values < 1 mean 1), count defaults to 100 and is
- * capped at 1000 (keeper-scim.md §4), a negative count means 0, and count=0 returns only
- * totalResults. itemsPerPage is the number actually returned (keeper-scim.md §2.4).
+ * capped at 1000 (docs/keeper-scim.md §4), a negative count means 0, and count=0 returns only
+ * totalResults. itemsPerPage is the number actually returned (docs/keeper-scim.md §2.4).
  */
 type PageSource<T> = { total: number; slice(from: number, to: number): T[] };
 
@@ -448,7 +448,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * Keeper's own clients send `application/json` or no Content-Type at all, Entra sends
- * `application/json` (keeper-scim.md §1 "Headers"): all are accepted with scim+json.
+ * `application/json` (docs/keeper-scim.md §1 "Headers"): all are accepted with scim+json.
  */
 function parseJson(method: string, contentType: string | undefined, raw: Buffer): unknown {
   // Anything else (notably fetch's default `text/plain` for string bodies) is refused rather
@@ -499,7 +499,7 @@ function notAllowed(method: string, allow: string): Answer {
 }
 
 // Keeper's own response Content-Type is unknown; RFC 7644 §3.1 says scim+json, and Keeper's Go
-// client only checks for an `application/` prefix (keeper-scim.md §1).
+// client only checks for an `application/` prefix (docs/keeper-scim.md §1).
 function send(res: ServerResponse, answer: Answer): void {
   if (res.destroyed) return;
   const headers: Record<string, string> = { ...answer.headers };

@@ -2,7 +2,7 @@ import { badRequest, EmulatorError, notFound } from './errors.ts';
 import { createPrng, type Prng, seedFromString } from './prng.ts';
 
 // The state of one Keeper SCIM node: users, teams, roles, and ONE membership table from which both
-// User.groups and Group.members are derived, so the two can never disagree (keeper-scim.md §5 A:
+// User.groups and Group.members are derived, so the two can never disagree (docs/keeper-scim.md §5 A:
 // Keeper accepts membership writes on either side). Every method is synchronous; since node:http
 // handlers run on one thread, a request that validates and then commits cannot interleave with
 // another one, which is what makes PATCH atomic (RFC 7644 §3.5.2).
@@ -12,7 +12,7 @@ export type UserName = { givenName?: string; familyName?: string; formatted?: st
 export type UserRecord = {
   id: string;
   userName: string;
-  /** Unset means "defaults to userName" when rendered (keeper-scim.md §2.2). */
+  /** Unset means "defaults to userName" when rendered (docs/keeper-scim.md §2.2). */
   displayName?: string;
   externalId?: string;
   name?: UserName;
@@ -26,19 +26,19 @@ export type UserFields = Omit<UserRecord, 'id'>;
 
 export type UserInput = Partial<UserFields> & {
   userName: string;
-  /** Team or role ids to join at creation (keeper-scim.md §1: `groups[].value` on POST). */
+  /** Team or role ids to join at creation (docs/keeper-scim.md §1: `groups[].value` on POST). */
   groups?: string[];
 };
 
 export type GroupKind = 'team' | 'role';
 
 export type GroupRecord = {
-  /** Team UID (22-char base64url) for teams, int64 decimal for roles (keeper-scim.md §3). */
+  /** Team UID (22-char base64url) for teams, int64 decimal for roles (docs/keeper-scim.md §3). */
   id: string;
   kind: GroupKind;
   /** For roles, the full prefixed name as the IdP sent it (e.g. `ROLE_Admins`). */
   displayName: string;
-  /** Unset for teams created outside SCIM (keeper-scim.md §8.15). */
+  /** Unset for teams created outside SCIM (docs/keeper-scim.md §8.15). */
   externalId?: string;
 };
 
@@ -82,8 +82,8 @@ export class EmulatorStore {
     this.rfcStrict = options.rfcStrict ?? false;
     this.#prng = createPrng(options.uidSeed ?? seedFromString(options.nodeId));
     // Keeper allocates user, role and node ids from one per-enterprise counter, so they share the
-    // node id's `enterprise_id << 32 + seq` space (keeper-scim.md §3). Ids only ever increase and
-    // are never reused, as Keeper's stale-id 404s show (keeper-scim.md §8.2).
+    // node id's `enterprise_id << 32 + seq` space (docs/keeper-scim.md §3). Ids only ever increase and
+    // are never reused, as Keeper's stale-id 404s show (docs/keeper-scim.md §8.2).
     this.#nextId = BigInt(options.nodeId) + 17n;
   }
 
@@ -136,7 +136,7 @@ export class EmulatorStore {
     if (typeof fields.userName !== 'string' || fields.userName === '') {
       throw badRequest('invalidValue', 'userName is required');
     }
-    // keeper-scim.md §2.1: "Keeper user name must be an email address".
+    // docs/keeper-scim.md §2.1: "Keeper user name must be an email address".
     if (!EMAIL.test(fields.userName)) {
       throw badRequest('invalidValue', `userName must be an e-mail address: ${fields.userName}`);
     }
@@ -155,7 +155,7 @@ export class EmulatorStore {
   createUser(input: UserInput): UserRecord {
     const fields = userFields(input);
     this.checkUserFields(fields);
-    // Locked and invited users hold a seat too (keeper-scim.md §7 "Licences": default to yes).
+    // Locked and invited users hold a seat too (docs/keeper-scim.md §7 "Licences": default to yes).
     if (this.#users.size >= this.seats) {
       throw new EmulatorError(428, 'Number of licensed seats was exceeded');
     }
@@ -203,7 +203,7 @@ export class EmulatorStore {
   }
 
   /**
-   * A user named as a group member. Keeper answers 404 for an unknown one (keeper-scim.md §5 rule
+   * A user named as a group member. Keeper answers 404 for an unknown one (docs/keeper-scim.md §5 rule
    * 8); a strict RFC server refuses the value of the request instead (400 invalidValue).
    */
   requireMember(userId: string): UserRecord {
@@ -240,12 +240,12 @@ export class EmulatorStore {
 
   requireGroup(id: string): GroupRecord {
     const group = this.getGroup(id);
-    // keeper-scim.md §1: "The referenced teams must belong to the same node. Returns 404".
+    // docs/keeper-scim.md §1: "The referenced teams must belong to the same node. Returns 404".
     if (!group) throw notFound(`Group ${id} not found in node ${this.nodeId}`);
     return group;
   }
 
-  /** POST /Groups: a role when the name carries the role prefix, else a team (keeper-scim.md §7). */
+  /** POST /Groups: a role when the name carries the role prefix, else a team (docs/keeper-scim.md §7). */
   createGroup(input: GroupInput, memberIds: readonly string[] = []): GroupRecord {
     const kind: GroupKind = this.isRoleName(input.displayName) ? 'role' : 'team';
     return this.#addGroup(kind, input, memberIds);
@@ -264,7 +264,7 @@ export class EmulatorStore {
       throw badRequest('invalidValue', 'displayName is required');
     }
     // Keeper keeps teams and roles in different tables; moving a group across the prefix boundary
-    // by renaming is an open question (keeper-scim.md §9.7), so the emulator refuses it.
+    // by renaming is an open question (docs/keeper-scim.md §9.7), so the emulator refuses it.
     if (this.isRoleName(input.displayName) !== (kind === 'role')) {
       throw badRequest(
         'mutability',
@@ -335,7 +335,7 @@ export class EmulatorStore {
   /**
    * A Keeper Team UID: 16 random bytes as unpadded base64url (22 chars). Commander's generate_uid
    * clears bit 7 of the first byte when its top 5 bits are all set, so the UID never starts with
-   * `-` or `_` (keeper-scim.md §3).
+   * `-` or `_` (docs/keeper-scim.md §3).
    */
   allocateTeamUid(): string {
     for (;;) {
@@ -349,7 +349,7 @@ export class EmulatorStore {
   #addGroup(kind: GroupKind, input: GroupInput, memberIds: readonly string[]): GroupRecord {
     this.checkGroupFields(kind, input);
     // Duplicate display names are allowed on Keeper: its team-name uniqueness is an open question
-    // (keeper-scim.md §9.15), and a permissive upstream is the harder one for a retrying client.
+    // (docs/keeper-scim.md §9.15), and a permissive upstream is the harder one for a retrying client.
     this.#checkGroupNameFree(input.displayName);
     for (const userId of memberIds) this.requireMember(userId);
     const id = kind === 'team' ? this.allocateTeamUid() : this.allocateId();
@@ -379,7 +379,7 @@ export class EmulatorStore {
   }
 }
 
-/** Drops empty strings and empty objects: Keeper omits unset attributes (keeper-scim.md §2.2). */
+/** Drops empty strings and empty objects: Keeper omits unset attributes (docs/keeper-scim.md §2.2). */
 function userFields(input: Partial<UserFields> & { userName: string }): UserFields {
   const fields: UserFields = { userName: input.userName, active: input.active ?? true };
   if (input.displayName) fields.displayName = input.displayName;

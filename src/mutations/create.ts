@@ -3,7 +3,7 @@ import { ScimConflictError, ScimRateLimitedError, ScimUnavailableError } from '.
 
 // Creates (POST /Users, POST /Groups) are never retried blindly: the SCIM client never repeats a
 // POST, because a POST whose answer was lost may have been applied (an invited user holds a seat;
-// Keeper allows two teams with one name, keeper-scim.md §9.15). This module decides instead, from
+// Keeper allows two teams with one name, docs/keeper-scim.md §9.15). This module decides instead, from
 // what went wrong and from a look-up of the object the create would have made:
 //
 //   failure of the POST                      what it proves          then

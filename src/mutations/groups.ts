@@ -23,13 +23,13 @@ import { createWithLookup } from './create.ts';
 import type { RunInfo } from './run.ts';
 
 // Writes to /Groups shared by team and role mutations: a Keeper team and a Keeper role are both
-// SCIM Groups, told apart by the role prefix of the displayName (keeper-scim.md §7).
+// SCIM Groups, told apart by the role prefix of the displayName (docs/keeper-scim.md §7).
 
 type Kind = 'Team' | 'Role';
 
 /**
  * POST /Groups. A group always gets an externalId (a new UUID when the caller gives none): it
- * marks the group as SCIM-managed, as Keeper's own clients read it (keeper-scim.md §8.15), and it
+ * marks the group as SCIM-managed, as Keeper's own clients read it (docs/keeper-scim.md §8.15), and it
  * makes the look-up after a lost answer exact, since Keeper allows two groups with one name.
  */
 export async function createGroup(
@@ -80,7 +80,7 @@ export async function createGroup(
         ),
       lookup,
       previousUncertain: run.previousUncertain,
-      // Keeper allows two teams with one name (keeper-scim.md §9.15).
+      // Keeper allows two teams with one name (docs/keeper-scim.md §9.15).
       upstreamRefusesDuplicates: false,
     });
     return groupModel(ctx, group);

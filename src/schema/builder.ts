@@ -16,7 +16,7 @@ import {
 } from './complexity.ts';
 import { decodeNodeId } from './ids.ts';
 
-// Plugin order is a decision (style.md rule 4): lifecycle hooks run in REVERSE order, and the
+// Plugin order is a decision: lifecycle hooks run in REVERSE order, and the
 // errors plugin must wrap validation so that a failed zod check on a mutation input becomes the
 // typed `InvalidInputError` result instead of a top-level error. Batching is done by our own
 // per-request DataLoaders (src/loaders.ts), not plugin-dataloader: the batch strategy (or-filter,

@@ -34,7 +34,7 @@ export class BaseError extends Error {
 
 const isKeeper = (upstream: string) => upstream === 'Keeper';
 
-/** Keeper's 409 "Email already taken"; uniqueness ignores case (keeper-scim.md §7). */
+/** Keeper's 409 "Email already taken"; uniqueness ignores case (docs/keeper-scim.md §7). */
 export class EmailAlreadyInUseError extends BaseError {
   readonly email: string;
   constructor(email: string) {
@@ -144,7 +144,7 @@ export class IdempotencyKeyReusedError extends BaseError {
   }
 }
 
-/** keeper-scim.md §8.15: groups made outside SCIM (no externalId) are not the facade's to delete. */
+/** docs/keeper-scim.md §8.15: groups made outside SCIM (no externalId) are not the facade's to delete. */
 export class UnmanagedGroupError extends BaseError {
   readonly typename: 'Team' | 'Role';
   readonly keeperId: string;

@@ -14,7 +14,7 @@ import { invalidInput, type NodeTypename, NotFoundError } from './errors.ts';
 
 // ---- input rules --------------------------------------------------------------------------------
 
-/** Keeper's userName must be an e-mail address (keeper-scim.md §2.1). */
+/** Keeper's userName must be an e-mail address (docs/keeper-scim.md §2.1). */
 export const email = z.email({ error: 'must be an e-mail address' }).max(254);
 
 export const nonEmpty = z
@@ -32,7 +32,7 @@ export const idOf = (typename: NodeTypename) =>
 export const idsOf = (typename: NodeTypename, max = 1000) =>
   z.array(idOf(typename)).max(max, { error: `at most ${max} ids in one call` });
 
-/** The team name rule: the role prefix would make Keeper create a role (keeper-scim.md §7). */
+/** The team name rule: the role prefix would make Keeper create a role (docs/keeper-scim.md §7). */
 export function checkTeamName(ctx: Context, name: string, path: (string | number)[]): void {
   const prefix = ctx.upstream.rolePrefix;
   const result = z

@@ -25,7 +25,7 @@ import {
 import { Role } from './refs.ts';
 
 // Keeper roles over SCIM are Groups whose displayName starts with the node's role prefix
-// (keeper-scim.md §7): callers name roles without it, the facade adds it.
+// (docs/keeper-scim.md §7): callers name roles without it, the facade adds it.
 
 type RolePayload = { role: RoleModel } & PayloadBase;
 

@@ -195,7 +195,7 @@ function usersSource(ctx: Context, filter: UserFilterArgs): OffsetSource<UserMod
       }
       const page = await ctx.scim.users.list({ startIndex: offset + 1, count: limit }, ctx.call);
       ctx.upstream.observeUserCount(page.totalResults);
-      // Keeper may answer a startIndex past the end with the first page again (design.md).
+      // Keeper may answer a startIndex past the end with the first page again (docs/design.md).
       const items = offset >= page.totalResults ? [] : page.Resources.slice(0, limit);
       ctx.loaders.prime(items);
       return { items, totalCount: page.totalResults };

@@ -674,7 +674,7 @@ function parseBaseUrl(baseUrl: string): { origin: string; path: string } {
   if (url.search || url.hash || url.username || url.password) {
     throw new TypeError('baseUrl must not carry a query, a fragment or credentials');
   }
-  // Keeper's base has no trailing slash (keeper-scim.md §1); routes are appended with their own.
+  // Keeper's base has no trailing slash (docs/keeper-scim.md §1); routes are appended with their own.
   return { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
 }
 
@@ -700,7 +700,7 @@ function encodeId(id: string): string {
   return encodeURIComponent(id);
 }
 
-/** Query string of a list call; `%20` for spaces, which every server decodes (keeper-scim.md §4). */
+/** Query string of a list call; `%20` for spaces, which every server decodes (docs/keeper-scim.md §4). */
 export function listQuery(params: ListParams): string {
   const parts: string[] = [];
   const add = (key: string, value: string) => parts.push(`${key}=${encodeURIComponent(value)}`);
@@ -720,7 +720,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * JSON for `application/scim+json`, `application/json` (Entra and Keeper's own clients use it,
- * keeper-scim.md §1) and any `+json` type; also for a missing Content-Type, since Keeper's
+ * docs/keeper-scim.md §1) and any `+json` type; also for a missing Content-Type, since Keeper's
  * response type is undocumented. An empty body is `undefined` (204, or an empty 200).
  */
 function parseBody(text: string, contentType: string | string[] | undefined): ParsedBody {

@@ -1,5 +1,5 @@
 // SCIM filter builder (RFC 7644 §3.4.2.2). The facade assumes the pessimistic Keeper
-// (keeper-scim.md §4 "Facade rule"): it only ever emits `attr eq "value"` on an allow-listed
+// (docs/keeper-scim.md §4 "Facade rule"): it only ever emits `attr eq "value"` on an allow-listed
 // attribute, and `or` chains of those only for upstreams known to support `or`. Every value is
 // written as a JSON string (RFC 7644 §3.4.2.2: compValue string = RFC 7159 string), so no caller
 // input can change a filter's meaning: quotes and backslashes are escaped, control characters and
@@ -7,7 +7,7 @@
 
 /** Attributes the facade may filter Users on: all documented or IdP-proven `eq` filters. */
 export const USER_FILTER_ATTRIBUTES = ['id', 'userName', 'externalId'] as const;
-/** Attributes the facade may filter Groups on (Entra's `displayName eq`, keeper-scim.md §4). */
+/** Attributes the facade may filter Groups on (Entra's `displayName eq`, docs/keeper-scim.md §4). */
 export const GROUP_FILTER_ATTRIBUTES = ['id', 'displayName', 'externalId'] as const;
 
 export type UserFilterAttribute = (typeof USER_FILTER_ATTRIBUTES)[number];
@@ -65,7 +65,7 @@ export const groupEq = (attribute: GroupFilterAttribute, value: string): string 
 
 /**
  * `a eq "x" or a eq "y" …` (RFC 7644 §3.4.2.2 logExp). Only for upstreams that support `or`:
- * Keeper's support is undocumented (keeper-scim.md §9.3). Duplicates are dropped, order kept.
+ * Keeper's support is undocumented (docs/keeper-scim.md §9.3). Duplicates are dropped, order kept.
  * Throws a RangeError for an empty list (there is no filter that matches nothing).
  */
 export function orEq<R extends FilterResource>(

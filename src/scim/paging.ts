@@ -1,6 +1,6 @@
 import type { ListResponse } from './schemas.ts';
 
-// Pages through a SCIM list (RFC 7644 §3.4.2.4) the way Keeper needs (keeper-scim.md §4):
+// Pages through a SCIM list (RFC 7644 §3.4.2.4) the way Keeper needs (docs/keeper-scim.md §4):
 // - `startIndex` is 1-based and advances by the number of Resources actually returned: never by
 //   `itemsPerPage` (Keeper may echo the requested count) nor by `count` (a server may cap it);
 // - a short page is not the end: only `totalResults` reached or an empty page is;
@@ -24,7 +24,7 @@ export type PagingStop = 'complete' | 'empty-page' | 'repeated-page' | 'max-page
 
 export type PagingOptions = {
   /**
-   * `count` asked for on every page. Keeper's own clients use 500 (keeper-scim.md §4).
+   * `count` asked for on every page. Keeper's own clients use 500 (docs/keeper-scim.md §4).
    * @default 500
    */
   pageSize?: number;

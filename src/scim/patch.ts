@@ -2,7 +2,7 @@ import { type PatchOperation, type PatchRequest, SCHEMA_PATCH } from './schemas.
 
 // PatchOp builders for what the facade sends (RFC 7644 §3.5.2). Each returns a list of
 // operations so they compose: `patchRequest([...setActive(false), ...removeGroups([t])])`.
-// Forms chosen for the widest acceptance (keeper-scim.md §5):
+// Forms chosen for the widest acceptance (docs/keeper-scim.md §5):
 // - attributes: one `replace` per attribute with an explicit `path`; Keeper documents
 //   path-form replace of userName/displayName/externalId/name.* (§5 A), and every RFC server
 //   takes it, unlike Keeper's own no-path dotted-key form (§5 B), which is non-standard;
@@ -11,7 +11,7 @@ import { type PatchOperation, type PatchRequest, SCHEMA_PATCH } from './schemas.
 // - membership as `add`/`remove` with a `value` array of `{ value: id }`: the form Keeper's docs
 //   and clients and Entra use (§5 A–C), rather than a `members[value eq "…"]` filter path.
 
-/** Attributes the facade replaces on a User (the subset Keeper documents, keeper-scim.md §5 A). */
+/** Attributes the facade replaces on a User (the subset Keeper documents, docs/keeper-scim.md §5 A). */
 export type ReplaceableAttributes = {
   userName?: string;
   displayName?: string;
@@ -60,7 +60,7 @@ export function replaceAttributes(attributes: ReplaceableAttributes): PatchOpera
   return ops;
 }
 
-/** Lock (`false`) or unlock (`true`) a Keeper user (keeper-scim.md §7 "Lock via active"). */
+/** Lock (`false`) or unlock (`true`) a Keeper user (docs/keeper-scim.md §7 "Lock via active"). */
 export function setActive(active: boolean): PatchOperation[] {
   if (typeof active !== 'boolean') {
     throw new TypeError(`active must be a boolean, got ${typeof active}`);
@@ -101,7 +101,7 @@ export const addMembers = (userIds: readonly string[]): PatchOperation[] =>
 export const removeMembers = (userIds: readonly string[]): PatchOperation[] =>
   multiValued('remove', 'members', userIds);
 
-/** Adds a User to teams through `User.groups` (a Keeper extension, keeper-scim.md §5 A). */
+/** Adds a User to teams through `User.groups` (a Keeper extension, docs/keeper-scim.md §5 A). */
 export const addGroups = (groupIds: readonly string[]): PatchOperation[] =>
   multiValued('add', 'groups', groupIds);
 

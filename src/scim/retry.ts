@@ -71,7 +71,7 @@ export function resolveRetry(options: RetryOptions | false | undefined): Resolve
 /**
  * Methods that may be repeated without changing the outcome (RFC 9110 §9.2.2). POST is never
  * retried: a `POST /Users` whose answer was lost may have invited the user and taken a seat
- * (keeper-scim.md §1), and a retry would then answer 409 or 428 for our own first attempt. PATCH
+ * (docs/keeper-scim.md §1), and a retry would then answer 409 or 428 for our own first attempt. PATCH
  * is retried only when the caller says its operations are idempotent (e.g. `replace` of scalar
  * attributes), because `add` to a multi-valued attribute is not, in general (RFC 7644 §3.5.2.1).
  */

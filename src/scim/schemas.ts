@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // Wire shapes of the SCIM resources the facade reads from Keeper (RFC 7643 §4, §8.7.1 and
-// keeper-scim.md §2). Tolerant where Keeper is known to be sparse (no `meta`, no `externalId`,
+// docs/keeper-scim.md §2). Tolerant where Keeper is known to be sparse (no `meta`, no `externalId`,
 // `displayName` defaulted, unknown attributes), strict where a wrong shape would corrupt data:
 // ids must be non-empty strings and list counters must be integers.
 
@@ -74,7 +74,7 @@ export const ScimGroup = z.looseObject({
   id: Id,
   displayName: z.string(),
   externalId: optionalString,
-  // Whether Keeper returns `members` is undocumented (keeper-scim.md §2.3): `undefined` means
+  // Whether Keeper returns `members` is undocumented (docs/keeper-scim.md §2.3): `undefined` means
   // "not returned", which is different from `[]` ("returned, and empty").
   members: z
     .array(ScimMultiValue)
@@ -146,7 +146,7 @@ export type ScimGroupInput = {
   members?: { value: string }[];
 };
 
-// Discovery documents (RFC 7643 §5–7). Keeper's content is unpublished (keeper-scim.md §2.5), so
+// Discovery documents (RFC 7643 §5–7). Keeper's content is unpublished (docs/keeper-scim.md §2.5), so
 // only the parts the facade may probe are typed and everything is optional.
 const Supported = z.looseObject({ supported: z.boolean().optional() }).optional();
 

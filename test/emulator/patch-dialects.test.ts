@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { GroupRecord, UserRecord } from '../../src/emulator/index.ts';
 import { patchOp, send, useEmulator } from './helpers.ts';
 
-// keeper-scim.md §5: the PATCH dialects Keeper receives, each checked by reading the resource back.
+// docs/keeper-scim.md §5: the PATCH dialects Keeper receives, each checked by reading the resource back.
 
 describe('PATCH dialects', () => {
   const emulator = useEmulator();
@@ -208,7 +208,7 @@ describe('PATCH dialects', () => {
     it('adds one team and removes another in one request via User.groups', async () => {
       emulator().store.addMember(team2.id, user.id);
       const reply = await send(emulator(), 'PATCH', `/Users/${user.id}`, {
-        // The Go client sends no Content-Type on some requests (keeper-scim.md §1).
+        // The Go client sends no Content-Type on some requests (docs/keeper-scim.md §1).
         raw: JSON.stringify(
           patchOp(
             { op: 'add', path: 'groups', value: [{ value: team.id }] },

@@ -8,7 +8,7 @@ import {
 import { type Stack, startStack } from '../helpers.ts';
 
 // Upstream call counts for the canonical questions, read from the emulator's request log
-// (design.md "What is measured"), against the pessimistic Keeper (eq-only filters), a full RFC
+// (docs/design.md "What is measured"), against the pessimistic Keeper (eq-only filters), a full RFC
 // 7644 server, and an upstream whose Group resources carry no `members`.
 const setups: { name: string; emulator: { profile: 'keeper' | 'rfc'; groupMembers?: 'omit' } }[] = [
   { name: 'keeper profile', emulator: { profile: 'keeper' } },

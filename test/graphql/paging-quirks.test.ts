@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodesDocument, TeamsWithMembersDocument, UserPageDocument } from '../generated/graphql.ts';
 import { type Stack, startStack } from '../helpers.ts';
 
-// An upstream with every paging quirk design.md warns of: itemsPerPage echoing the requested
+// An upstream with every paging quirk docs/design.md warns of: itemsPerPage echoing the requested
 // count, a startIndex past the end answering the first page again, and pages capped below the
 // count asked (here 100, while the facade asks 500), with Group members omitted so that
 // membership needs a full user scan.

@@ -109,7 +109,7 @@ describe('scim client against the emulator: operations', () => {
 
     await scim.users.patch(created.id, setActive(true), { idempotent: true });
     await expect(scim.users.delete(created.id)).resolves.toBeUndefined();
-    // Keeper locks on DELETE: the user is still there, inactive (keeper-scim.md §7).
+    // Keeper locks on DELETE: the user is still there, inactive (docs/keeper-scim.md §7).
     await expect(scim.users.get(created.id)).resolves.toMatchObject({ active: false });
     expect(emulator.log.entries.map((e) => `${e.method} ${e.status}`)).toEqual([
       'POST 201',
