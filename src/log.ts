@@ -16,42 +16,50 @@ const MIN_SECRET_LENGTH = 8;
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** Removes secrets from a text; `add` teaches it more (keys that a SIGHUP reload brings). */
+export type Redactor = ((text: string) => string) & { add(secrets: readonly string[]): void };
+
 /**
  * Returns a function that removes every secret (as written, and as escaped inside a JSON string)
  * and every `Bearer <value>` from a text.
  */
-export function createRedactor(secrets: readonly string[]): (text: string) => string {
+export function createRedactor(secrets: readonly string[]): Redactor {
   const forms = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.length < MIN_SECRET_LENGTH) continue;
-    forms.add(secret);
-    forms.add(JSON.stringify(secret).slice(1, -1));
-    forms.add(encodeURIComponent(secret));
-  }
-  const literal =
-    forms.size > 0
-      ? new RegExp(
-          [...forms]
-            .sort((a, b) => b.length - a.length)
-            .map(escapeRegExp)
-            .join('|'),
-          'g',
-        )
-      : undefined;
+  let literal: RegExp | undefined;
+  const add = (more: readonly string[]) => {
+    for (const secret of more) {
+      if (secret.length < MIN_SECRET_LENGTH) continue;
+      forms.add(secret);
+      forms.add(JSON.stringify(secret).slice(1, -1));
+      forms.add(encodeURIComponent(secret));
+    }
+    literal =
+      forms.size > 0
+        ? new RegExp(
+            [...forms]
+              .sort((a, b) => b.length - a.length)
+              .map(escapeRegExp)
+              .join('|'),
+            'g',
+          )
+        : undefined;
+  };
+  add(secrets);
   // `Bearer` then white space (or its JSON/URL escapes) then the credential.
   const bearer = /\b(Bearer)((?:\s|\\[nrt]|%20|\+)+)(?!\[REDACTED\])[^\s"'\\,;&]+/gi;
-  return (text) => {
+  const redact = (text: string) => {
     const withoutSecrets = literal ? text.replace(literal, REDACTED) : text;
     return withoutSecrets.replace(bearer, `$1$2${REDACTED}`);
   };
+  return Object.assign(redact, { add });
 }
 
 export type LoggerOptions = {
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   level: string;
   format: LogFormat;
-  /** Strings that must never be written (the upstream token, API keys). */
-  secrets: readonly string[];
+  /** Strings that must never be written (the upstream token, API keys), or a redactor of them. */
+  secrets: readonly string[] | Redactor;
   /** Colour codes in pretty output; only for a terminal. @default false */
   colorize?: boolean;
   /** Where the redacted lines go. @default stdout, synchronously */
@@ -67,7 +75,8 @@ export function defaultLogFormat(production: boolean, isTTY: boolean): LogFormat
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const redact = createRedactor(options.secrets);
+  const redact =
+    typeof options.secrets === 'function' ? options.secrets : createRedactor(options.secrets);
   const out = options.destination ?? pino.destination({ dest: 1, sync: true });
   // pino-pretty's formatter, called line by line (no stream, no worker thread).
   const format =

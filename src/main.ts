@@ -6,7 +6,7 @@ import { createCallerAuth } from './caller-auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
-import { createLogger, defaultLogFormat } from './log.ts';
+import { createLogger, createRedactor, defaultLogFormat } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createScimClient, type ScimClient } from './scim/client.ts';
 import { createSharedState, type SharedState } from './stores/index.ts';
@@ -31,18 +31,20 @@ async function main(): Promise<void> {
 
   // The demo emulator's token is chosen here, so that the logger knows every secret from the start.
   const demoToken = config.upstream ? undefined : randomBytes(24).toString('base64url');
+  // Plain keys that a SIGHUP reload brings are added to it, so they are redacted too.
+  const secrets = createRedactor([
+    ...(config.upstream ? [config.upstream.token] : []),
+    ...(demoToken ? [demoToken] : []),
+    ...config.server.apiKeys,
+    ...(config.redis?.url ? redisPassword(config.redis.url) : []),
+  ]);
   const logger = createLogger({
     level: config.process.logLevel,
     format:
       config.process.logFormat ??
       defaultLogFormat(config.server.production, process.stdout.isTTY === true),
     colorize: process.stdout.isTTY === true,
-    secrets: [
-      ...(config.upstream ? [config.upstream.token] : []),
-      ...(demoToken ? [demoToken] : []),
-      ...config.server.apiKeys,
-      ...(config.redis?.url ? redisPassword(config.redis.url) : []),
-    ],
+    secrets,
   });
   const log = (message: string) => logger.info(message);
 
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => {
     try {
       const reloaded = loadConfig();
+      secrets.add(reloaded.server.apiKeys);
       callerAuth.setKeys({ plain: reloaded.server.apiKeys, named: reloaded.server.namedKeys });
       log(
         `SIGHUP: keys reloaded (${reloaded.server.namedKeys.length} named, ${reloaded.server.apiKeys.length} plain)`,

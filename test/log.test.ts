@@ -26,6 +26,25 @@ describe('redaction', () => {
     expect(redact(`${KEY}${KEY}`)).toBe('[REDACTED][REDACTED]');
   });
 
+  it('learns keys added later (a SIGHUP reload) and redacts them in a logger built on it', () => {
+    const later = 'key-added-by-a-sighup-reload';
+    const secrets = createRedactor([TOKEN]);
+    const lines: string[] = [];
+    const log = createLogger({
+      level: 'info',
+      format: 'json',
+      secrets,
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    log.info(`before ${later}`);
+    secrets.add([later]);
+    log.info(`after ${later} and ${TOKEN}`);
+    expect(lines[0]).toContain(later);
+    expect(lines[1]).not.toContain(later);
+    expect(lines[1]).not.toContain(TOKEN);
+    expect(lines[1]).toContain('after [REDACTED] and [REDACTED]');
+  });
+
   it('removes any Bearer credential, whatever it is and however it is spaced', () => {
     expect(redact('authorization=Bearer abc.def-ghi')).toBe('authorization=Bearer [REDACTED]');
     expect(redact('"authorization":"bearer  xyz123"')).toBe('"authorization":"bearer  [REDACTED]"');
