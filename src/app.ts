@@ -46,7 +46,7 @@ export type AppDeps = {
   callerAuth?: CallerAuth;
   /**
    * The audit trail's store and sink.
-   * @default the newest AUDIT_CAPACITY events in memory; each one logged at info as `audit`
+   * @default the newest AUDIT_CAPACITY events in memory, none older than AUDIT_RETENTION; each one logged at info as `audit`
    */
   audit?: Partial<Audit>;
   /**
@@ -114,7 +114,12 @@ export function createApp(deps: AppDeps): App {
     deps.logError ?? ((error: unknown) => log.error({ err: error }, 'unexpected error'));
   const graphqlEndpoint = '/graphql';
   const audit: Audit = {
-    store: deps.audit?.store ?? createMemoryAuditStore({ capacity: config.auditCapacity }),
+    store:
+      deps.audit?.store ??
+      createMemoryAuditStore({
+        capacity: config.auditCapacity,
+        retentionSeconds: config.auditRetentionSeconds,
+      }),
     sink: deps.audit?.sink ?? ((event) => log.info({ audit: event }, 'audit')),
   };
   const auth =

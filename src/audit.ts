@@ -48,8 +48,28 @@ export const matches = (event: AuditEvent, filter: AuditFilter) =>
   (!filter.objectId || event.objectIds.includes(filter.objectId)) &&
   (!filter.since || Date.parse(event.time) >= filter.since.getTime());
 
-/** The newest `capacity` events of this process (AUDIT_CAPACITY). */
-export function createMemoryAuditStore(options: { capacity: number }): AuditStore {
+/** Options shared by the audit stores: AUDIT_CAPACITY, AUDIT_RETENTION (seconds), a clock. */
+export type AuditStoreOptions = {
+  capacity: number;
+  /** Events older than this (by their `time`) are dropped; undefined = kept until `capacity`. */
+  retentionSeconds?: number | undefined;
+  now?: () => number;
+};
+
+/** The epoch ms before which events are expired, or -Infinity without a retention. */
+export function retentionCutoff(options: AuditStoreOptions): number {
+  if (options.retentionSeconds === undefined) return Number.NEGATIVE_INFINITY;
+  return (options.now ?? Date.now)() - options.retentionSeconds * 1000;
+}
+
+/** Whether an event is still within the retention (an unparseable time is kept). */
+export function retained(event: { time: string }, cutoff: number): boolean {
+  const time = Date.parse(event.time);
+  return Number.isNaN(time) || time >= cutoff;
+}
+
+/** The newest `capacity` events of this process (AUDIT_CAPACITY), none older than AUDIT_RETENTION. */
+export function createMemoryAuditStore(options: AuditStoreOptions): AuditStore {
   const events: AuditEvent[] = [];
   let next = 1;
   return {
@@ -57,14 +77,20 @@ export function createMemoryAuditStore(options: { capacity: number }): AuditStor
       const stored = { id: String(next++), ...event };
       events.push(stored);
       if (events.length > options.capacity) events.splice(0, events.length - options.capacity);
+      const cutoff = retentionCutoff(options);
+      const expired = events.findIndex((e) => retained(e, cutoff));
+      if (expired > 0) events.splice(0, expired);
+      else if (expired < 0) events.length = 0;
       return stored;
     },
     async list({ first, after, filter }) {
       const before = after ? Number(after) : Number.POSITIVE_INFINITY;
+      const cutoff = retentionCutoff(options);
       const found: AuditEvent[] = [];
       for (let i = events.length - 1; i >= 0 && found.length <= first; i--) {
         const event = events[i] as AuditEvent;
-        if (Number(event.id) < before && matches(event, filter)) found.push(event);
+        if (Number(event.id) < before && retained(event, cutoff) && matches(event, filter))
+          found.push(event);
       }
       return { events: found.slice(0, first), hasNextPage: found.length > first };
     },

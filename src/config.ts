@@ -113,6 +113,7 @@ const Env = z.object({
   JWT_AUDIENCE: emptyAsUnset(z.string().optional()),
   JWT_SCOPES_CLAIM: emptyAsUnset(z.string().optional()),
   AUDIT_CAPACITY: integer('AUDIT_CAPACITY', 1, 10_000_000),
+  AUDIT_RETENTION: integer('AUDIT_RETENTION', 1, 10 * 365 * 24 * 3600),
   CALLER_RATE_LIMIT: integer('CALLER_RATE_LIMIT', 1, 1_000_000),
   TRUSTED_DOCUMENTS_FILE: emptyAsUnset(z.string().optional()),
   UPSTREAM_STATS: bool('UPSTREAM_STATS'),
@@ -246,6 +247,8 @@ export type Config = {
   idempotencyMaxBytes: number;
   /** Most audit events kept in memory for `auditEvents` (the oldest go first). */
   auditCapacity: number;
+  /** AUDIT_RETENTION, in seconds: older audit events are dropped. */
+  auditRetentionSeconds: number;
   /** Calls per second to the upstream, for all replicas together; `undefined` = no limit. */
   upstreamRateLimit: number | undefined;
   /**
@@ -545,6 +548,7 @@ export function loadConfig(
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS ?? 24 * 3600,
     idempotencyMaxBytes: e.IDEMPOTENCY_MAX_BYTES ?? 64 * 1024 * 1024,
     auditCapacity: e.AUDIT_CAPACITY ?? 10_000,
+    auditRetentionSeconds: e.AUDIT_RETENTION ?? 90 * 24 * 3600,
     upstreamRateLimit: e.UPSTREAM_RATE_LIMIT,
     redis: e.REDIS_URL
       ? {

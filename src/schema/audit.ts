@@ -116,7 +116,7 @@ builder.queryField('auditEvents', (t) =>
     type: AuditEventConnection,
     ...requires('admin'),
     description:
-      'The audit trail: every mutation and every refused attempt, newest first, as kept by this service (AUDIT_CAPACITY events in memory).',
+      'The audit trail: every mutation and every refused attempt, newest first, as kept by this service (AUDIT_CAPACITY events, none older than AUDIT_RETENTION seconds).',
     args: {
       first: t.arg.int({
         required: false,

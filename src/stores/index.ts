@@ -42,7 +42,10 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
       budget: createMemoryBudget(budgetOptions),
       idempotency: createMemoryIdempotencyStore({ ttlMs, maxBytes: config.idempotencyMaxBytes }),
       locks: createMemoryGroupLocks(),
-      audit: createMemoryAuditStore({ capacity: config.auditCapacity }),
+      audit: createMemoryAuditStore({
+        capacity: config.auditCapacity,
+        retentionSeconds: config.auditRetentionSeconds,
+      }),
       readiness: [],
       health: () => undefined,
       close: async () => {},
@@ -54,7 +57,10 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
     budget: createRedisBudget(redis, budgetOptions),
     idempotency: createRedisIdempotencyStore(redis, { ttlMs, log: options.log }),
     locks: createRedisLocks(redis),
-    audit: createRedisAuditStore(redis, { capacity: config.auditCapacity }),
+    audit: createRedisAuditStore(redis, {
+      capacity: config.auditCapacity,
+      retentionSeconds: config.auditRetentionSeconds,
+    }),
     readiness: [{ name: 'redis', check: () => redis.isReady() }],
     health: () => redis.health(),
     close: () => redis.close(),
