@@ -12,7 +12,13 @@ import {
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
 import { type Audit, createMemoryAuditStore } from './audit.ts';
-import { type CallerAuth, createCallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
+import {
+  type CallerAuth,
+  type CallerLimiter,
+  createCallerAuth,
+  hasScope,
+  UNIDENTIFIED,
+} from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useStableErrorCodes } from './error-codes.ts';
@@ -44,6 +50,11 @@ export type AppDeps = {
    * @default built from the configuration (API_KEYS, API_KEYS_FILE, JWT_*)
    */
   callerAuth?: CallerAuth;
+  /**
+   * Counts CALLER_RATE_LIMIT when `callerAuth` is not given; pass SharedState's for replicas.
+   * @default in this process
+   */
+  callerLimiter?: CallerLimiter | undefined;
   /**
    * The audit trail's store and sink.
    * @default the newest AUDIT_CAPACITY events in memory, none older than AUDIT_RETENTION; each one logged at info as `audit`
@@ -129,6 +140,7 @@ export function createApp(deps: AppDeps): App {
       named: config.server.namedKeys,
       jwt: config.server.jwt,
       ratePerMinute: config.server.callerRateLimit,
+      limiter: deps.callerLimiter,
       graphiql: config.server.graphiql,
       endpoint: graphqlEndpoint,
     });

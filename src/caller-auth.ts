@@ -78,6 +78,14 @@ export type CallerAuth = {
   plugin: Plugin;
 };
 
+/**
+ * CALLER_RATE_LIMIT's counter: `take` spends one request of `key`'s allowance and returns
+ * undefined, or returns the ms until one is free (nothing spent).
+ */
+export type CallerLimiter = {
+  take(key: string): number | undefined | Promise<number | undefined>;
+};
+
 export function createCallerAuth(options: {
   /** Plain keys: every scope. */
   keys: readonly string[];
@@ -88,13 +96,19 @@ export function createCallerAuth(options: {
   endpoint: string;
   /** Requests per minute each caller (key or JWT subject) may send (CALLER_RATE_LIMIT). */
   ratePerMinute?: number | undefined;
+  /**
+   * Counts CALLER_RATE_LIMIT (e.g. on Redis, shared by the replicas).
+   * @default in this process, when `ratePerMinute` is set
+   */
+  limiter?: CallerLimiter | undefined;
   /** Injectable clock for tests. @default performance.now */
   now?: () => number;
 }): CallerAuth {
   const limiter =
-    options.ratePerMinute === undefined
+    options.limiter ??
+    (options.ratePerMinute === undefined
       ? undefined
-      : createRateLimiter(options.ratePerMinute, options.now ?? (() => performance.now()));
+      : createRateLimiter(options.ratePerMinute, options.now ?? (() => performance.now())));
   let known: KnownKey[] = [];
   const setKeys: CallerAuth['setKeys'] = ({ plain, named }) => {
     known = [
@@ -180,7 +194,7 @@ export function createCallerAuth(options: {
         if (isGraphiQLPage(request, url)) return;
         const caller = await identify(request);
         if (caller) {
-          const wait = limiter?.take(`${caller.kind}:${caller.id}`);
+          const wait = await limiter?.take(`${caller.kind}:${caller.id}`);
           if (wait === undefined) return;
           const retryAfter = Math.ceil(wait / 1000);
           endResponse(
@@ -228,7 +242,11 @@ export function createCallerAuth(options: {
  * request may pass, else the milliseconds until it would. Buckets that are full again are
  * dropped, so memory follows the callers active in the last minute. In this process only.
  */
-function createRateLimiter(perMinute: number, now: () => number) {
+/** CALLER_RATE_LIMIT in this process: a token bucket per caller holding a minute's worth. */
+export function createRateLimiter(
+  perMinute: number,
+  now: () => number = () => performance.now(),
+): CallerLimiter & { take(key: string): number | undefined } {
   const perMs = perMinute / 60_000;
   const buckets = new Map<string, { tokens: number; at: number }>();
   let sweptAt = now();

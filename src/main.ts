@@ -142,6 +142,7 @@ async function main(): Promise<void> {
     named: config.server.namedKeys,
     jwt: config.server.jwt,
     ratePerMinute: config.server.callerRateLimit,
+    limiter: sharedState.callerLimiter,
     graphiql: config.server.graphiql,
     endpoint: '/graphql',
   });

@@ -1,3 +1,4 @@
+import { type CallerLimiter, createRateLimiter } from '../caller-auth.ts';
 import type { BudgetDecision, UpstreamBudget } from '../scim/budget.ts';
 import type { RedisConnection } from './redis.ts';
 
@@ -109,6 +110,40 @@ export function createRedisBudget(
         await redis.script('upstream pause', PAUSE, [pausedKey], [Math.ceil(retryAfterMs)]);
       } catch {
         fallbacks += 1;
+      }
+    },
+    fallbacks: () => fallbacks,
+  };
+}
+
+/**
+ * CALLER_RATE_LIMIT for all replicas on one Redis: the budget's GCRA script above with one `tat`
+ * key per caller. Allowing a reservation up to a minute less one interval ahead of now is a
+ * token bucket holding a minute's worth (as the in-memory limiter): a request is let through at
+ * once, or refused with the time until it would be let through. While Redis cannot be reached,
+ * each replica counts in its own memory, as the budget does.
+ */
+export function createRedisCallerLimiter(
+  redis: RedisConnection,
+  perMinute: number,
+): CallerLimiter & { fallbacks(): number } {
+  const interval = 60_000 / perMinute;
+  const burstMs = Math.max(0, 60_000 - interval);
+  const local = createRateLimiter(perMinute);
+  let fallbacks = 0;
+  return {
+    async take(caller) {
+      try {
+        const [reserved, wait] = (await redis.script(
+          'caller rate',
+          RESERVE,
+          [redis.key('caller', caller, 'tat'), redis.key('caller', caller, 'paused-until')],
+          [interval, burstMs],
+        )) as [number, number];
+        return reserved === 1 ? undefined : Math.max(1, wait - burstMs);
+      } catch {
+        fallbacks += 1;
+        return local.take(caller);
       }
     },
     fallbacks: () => fallbacks,

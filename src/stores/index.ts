@@ -1,9 +1,10 @@
 import { type AuditStore, createMemoryAuditStore } from '../audit.ts';
+import type { CallerLimiter } from '../caller-auth.ts';
 import type { Config } from '../config.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.ts';
 import { createMemoryGroupLocks, type GroupLocks } from '../locks.ts';
 import type { UpstreamBudget } from '../scim/budget.ts';
-import { createMemoryBudget, createRedisBudget } from './budget.ts';
+import { createMemoryBudget, createRedisBudget, createRedisCallerLimiter } from './budget.ts';
 import { createRedisConnection, type RedisConnection, type RedisHealth } from './redis.ts';
 import { createRedisAuditStore } from './redis-audit.ts';
 import { createRedisIdempotencyStore } from './redis-idempotency.ts';
@@ -21,6 +22,8 @@ export type SharedState = {
   locks: GroupLocks;
   /** The audit trail's store (`auditEvents`): a memory ring, or a Redis Stream. */
   audit: AuditStore;
+  /** CALLER_RATE_LIMIT on Redis (createCallerAuth's `limiter`); undefined = counted in memory. */
+  callerLimiter: CallerLimiter | undefined;
   /** For `/ready` (AppDeps.readiness); empty in memory. */
   readiness: { name: string; check: () => Promise<boolean> }[];
   /** The Redis connection's state, for logs and `/ready`; undefined in memory. */
@@ -46,6 +49,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
         capacity: config.auditCapacity,
         retentionSeconds: config.auditRetentionSeconds,
       }),
+      callerLimiter: undefined,
       readiness: [],
       health: () => undefined,
       close: async () => {},
@@ -61,6 +65,10 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
       capacity: config.auditCapacity,
       retentionSeconds: config.auditRetentionSeconds,
     }),
+    callerLimiter:
+      config.server.callerRateLimit === undefined
+        ? undefined
+        : createRedisCallerLimiter(redis, config.server.callerRateLimit),
     readiness: [{ name: 'redis', check: () => redis.isReady() }],
     health: () => redis.health(),
     close: () => redis.close(),

@@ -70,6 +70,7 @@ export async function startReplicas(options: {
       upstream,
       idempotency: shared.idempotency,
       locks: shared.locks,
+      callerLimiter: shared.callerLimiter,
       readiness: shared.readiness,
       logging: false,
       logError: (e) => logs.push(`masked: ${String(e)}`),
