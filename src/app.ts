@@ -11,7 +11,7 @@ import {
 } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
-import { type Audit, createMemoryAuditStore } from './audit.ts';
+import { type Audit, createMemoryAuditStore, useUnauthenticatedAudit } from './audit.ts';
 import {
   type CallerAuth,
   type CallerLimiter,
@@ -183,6 +183,8 @@ export function createApp(deps: AppDeps): App {
       useAccessLog(log),
       // Every error of every answer gets a stable extensions.code (src/error-codes.ts).
       useStableErrorCodes(CSRF_HEADER),
+      // 401s are audited too, as the `unauthenticated` caller.
+      useUnauthenticatedAudit(audit, requestId),
       auth.plugin,
       // Trusted documents: callers without `admin` send only known operations, by hash
       // (`extensions.persistedQuery.sha256Hash` or `documentId`); any text is refused before parse.

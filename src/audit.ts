@@ -9,7 +9,8 @@ export type AuditEvent = {
   /** Increasing per store; the cursor of `auditEvents`. */
   id: string;
   time: string;
-  caller: { kind: Caller['kind']; name: string };
+  /** `unauthenticated`: a request refused with 401 (no valid key or token; none recorded). */
+  caller: { kind: Caller['kind'] | 'unauthenticated'; name: string };
   requestId: string;
   /** The root field: `lockUser`, `createTeam`, … */
   operation: string;
@@ -132,3 +133,28 @@ export type Audit = {
   store: AuditStore;
   sink: (event: AuditEvent) => void;
 };
+
+/**
+ * Records each 401 (no key, or one that is not valid) as an event of the `unauthenticated`
+ * caller: the path as its operation, nothing of what was presented.
+ */
+export function useUnauthenticatedAudit(audit: Audit, requestId: (request: Request) => string) {
+  return {
+    onResponse({ request, response }: { request: Request; response: Response }) {
+      if (response.status !== 401) return;
+      const event: Omit<AuditEvent, 'id'> = {
+        time: new Date().toISOString(),
+        caller: { kind: 'unauthenticated', name: 'unauthenticated' },
+        requestId: requestId(request),
+        operation: `${request.method} ${new URL(request.url).pathname}`,
+        input: {},
+        omitted: [],
+        upstream: [],
+        outcome: 'UNAUTHENTICATED',
+        objectIds: [],
+        idempotencyKey: null,
+      };
+      void audit.store.append(event).then(audit.sink, () => audit.sink({ id: '', ...event }));
+    },
+  };
+}

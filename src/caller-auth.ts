@@ -242,7 +242,6 @@ export function createCallerAuth(options: {
  * request may pass, else the milliseconds until it would. Buckets that are full again are
  * dropped, so memory follows the callers active in the last minute. In this process only.
  */
-/** CALLER_RATE_LIMIT in this process: a token bucket per caller holding a minute's worth. */
 export function createRateLimiter(
   perMinute: number,
   now: () => number = () => performance.now(),

@@ -7,7 +7,8 @@ const AuditCaller = builder.objectRef<AuditEvent['caller']>('AuditCaller').imple
   description: 'Who made the attempt.',
   fields: (t) => ({
     kind: t.exposeString('kind', {
-      description: '`key` (an API key), `jwt` (an SSO token) or `anonymous` (no caller check).',
+      description:
+        '`key` (an API key), `jwt` (an SSO token), `anonymous` (no caller check) or `unauthenticated` (refused with 401; `operation` is then the HTTP method and path).',
     }),
     name: t.exposeString('name', {
       description:

@@ -130,4 +130,38 @@ describe('audit trail', () => {
     });
     expect(logged[0]?.objectIds).toHaveLength(1);
   });
+
+  it('records a 401 (no key, or a bad one) as an unauthenticated caller, without the key', async () => {
+    logged.length = 0;
+    const bad = 'not-a-known-key-0123456789';
+    const refused = await send(bad, LOCK, { input: { id: 'x' } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const none = await stack.app.fetch('http://facade.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(none.status).toBe(401);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logged).toHaveLength(2);
+    for (const event of logged) {
+      expect(event).toMatchObject({
+        caller: { kind: 'unauthenticated', name: 'unauthenticated' },
+        outcome: 'UNAUTHENTICATED',
+        input: {},
+        upstream: [],
+        objectIds: [],
+      });
+      expect(JSON.stringify(event)).not.toContain(bad);
+      expect(JSON.stringify(event)).not.toContain(sha(bad));
+    }
+    const trail = await send(
+      AUDITOR,
+      '{ auditEvents(first: 2) { edges { node { caller { kind } outcome } } } }',
+    );
+    expect(trail.data.auditEvents.edges.map((e: { node: object }) => e.node)).toEqual([
+      { caller: { kind: 'unauthenticated' }, outcome: 'UNAUTHENTICATED' },
+      { caller: { kind: 'unauthenticated' }, outcome: 'UNAUTHENTICATED' },
+    ]);
+  });
 });
