@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
+import { problems } from './config-problems.ts';
 
 const TOKEN = 'k3eperT0kenDoNotLeak_abcdefghijklmnopqrstuv';
-
-function problems(env: Record<string, string>, readFile?: (p: string) => string): string[] {
-  try {
-    loadConfig(env, readFile);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('config', () => {
   it('defaults to the embedded emulator on port 4000 with GraphiQL', () => {

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { createRedisConnection, type RedisConnection } from '../src/stores/redis.ts';
 
 // A real redis-server for the shared-state tests, on a Unix socket in a temporary directory (no
 // port to race for), without persistence. Debian's `redis-server` package provides the binary
@@ -136,4 +138,45 @@ async function waitForSocket(where: string | { port: number; host: string }): Pr
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * One redis-server for a describe block: started in beforeAll, stopped in afterAll after the
+ * connections that `connect` opened to it are closed (each stands for one replica).
+ */
+export function useRedis(): {
+  readonly server: RedisServer;
+  readonly connections: readonly RedisConnection[];
+  connect(keyPrefix: string): RedisConnection;
+} {
+  let server: RedisServer | undefined;
+  const connections: RedisConnection[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    for (const c of connections) await c.close();
+    await server?.close();
+  });
+  const started = () => {
+    if (!server) throw new Error('useRedis: the server starts in beforeAll');
+    return server;
+  };
+  return {
+    get server() {
+      return started();
+    },
+    connections,
+    connect(keyPrefix) {
+      const c = createRedisConnection({
+        url: started().url,
+        keyPrefix,
+        connectTimeoutMs: 5000,
+        commandTimeoutMs: 2000,
+        tlsCa: undefined,
+      });
+      connections.push(c);
+      return c;
+    },
+  };
 }

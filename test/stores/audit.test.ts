@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AuditEvent, type AuditStore, createMemoryAuditStore } from '../../src/audit.ts';
-import { createRedisConnection, type RedisConnection } from '../../src/stores/redis.ts';
 import { createRedisAuditStore } from '../../src/stores/redis-audit.ts';
-import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
+import { redisAvailable, useRedis } from '../redis.ts';
 
 // The audit store's contract, in memory and on a Redis Stream shared by two replicas: newest
 // first, filtered, paged by cursor, bounded.
@@ -83,27 +82,8 @@ describe('memory audit store retention', () => {
 });
 
 describe.runIf(redisAvailable)('Redis Stream audit store', () => {
-  let server: RedisServer;
-  const connections: RedisConnection[] = [];
-  const config = () => ({
-    url: server.url,
-    keyPrefix: 'audit-test:',
-    connectTimeoutMs: 5000,
-    commandTimeoutMs: 2000,
-    tlsCa: undefined,
-  });
-  const connect = () => {
-    const c = createRedisConnection(config());
-    connections.push(c);
-    return c;
-  };
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    for (const c of connections) await c.close();
-    await server?.close();
-  });
+  const redis = useRedis();
+  const connect = () => redis.connect('audit-test:');
 
   it('is one trail for two replicas, newest first, filtered and paged', async () => {
     await contract(
@@ -113,14 +93,13 @@ describe.runIf(redisAvailable)('Redis Stream audit store', () => {
   });
 
   it('drops events older than AUDIT_RETENTION, on read and by XTRIM MINID', async () => {
-    const redis = connect();
+    const connection = connect();
     const store = (now: () => number) =>
-      createRedisAuditStore(redis, { capacity: 1000, retentionSeconds: 60, now });
+      createRedisAuditStore(connection, { capacity: 1000, retentionSeconds: 60, now });
     await retention(store);
     // The stream itself is trimmed by id (a ms timestamp): entries an hour old go on the next
     // append (XTRIM MINID ~ trims whole nodes of 100, so a few may linger until the next).
-    const fresh = createRedisConnection({ ...config(), keyPrefix: 'audit-trim:' });
-    connections.push(fresh);
+    const fresh = redis.connect('audit-trim:');
     const old = Date.now() - 3600_000;
     for (let n = 0; n < 300; n++)
       await fresh.run('old', (c) => c.xadd('audit-trim:audit', `${old}-${n}`, 'event', '{}'));

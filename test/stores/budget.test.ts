@@ -4,8 +4,7 @@ import type { UpstreamBudget } from '../../src/scim/budget.ts';
 import { createScimClient, type ScimClient } from '../../src/scim/client.ts';
 import { ScimRateLimitedError } from '../../src/scim/errors.ts';
 import { createMemoryBudget, createRedisBudget } from '../../src/stores/budget.ts';
-import { createRedisConnection, type RedisConnection } from '../../src/stores/redis.ts';
-import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
+import { redisAvailable, useRedis } from '../redis.ts';
 
 // The upstream budget: a GCRA rate and the pause after a 429, first in memory with an injected
 // clock, then in the SCIM client against the emulator, then on a real Redis shared by two
@@ -124,26 +123,8 @@ describe('the SCIM client with a budget', () => {
 });
 
 describe.runIf(redisAvailable)('Redis budget shared by two replicas', () => {
-  let server: RedisServer;
-  const connections: RedisConnection[] = [];
-  const connect = () => {
-    const c = createRedisConnection({
-      url: server.url,
-      keyPrefix: `budget-${connections.length}-test:`,
-      connectTimeoutMs: 5000,
-      commandTimeoutMs: 2000,
-      tlsCa: undefined,
-    });
-    connections.push(c);
-    return c;
-  };
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    for (const c of connections) await c.close();
-    await server?.close();
-  });
+  const redis = useRedis();
+  const connect = () => redis.connect(`budget-${redis.connections.length}-test:`);
 
   it('spaces the reservations of both replicas on one timeline', async () => {
     const shared = { ...connect(), key: (...p: string[]) => `rate-test:${p.join(':')}` };
@@ -191,11 +172,11 @@ describe.runIf(redisAvailable)('Redis budget shared by two replicas', () => {
     const conn = connect();
     const budget = createRedisBudget({ ...conn, key }, { ratePerSecond: 1000 });
     expect(await budget.reserve(1000)).toMatchObject({ waitMs: expect.any(Number) });
-    await server.stop();
+    await redis.server.stop();
     expect(await budget.reserve(1000)).toMatchObject({ waitMs: expect.any(Number) });
     expect(budget.fallbacks()).toBe(1);
     expect(conn.health().state).toBe('down');
-    await server.start();
+    await redis.server.start();
     await waitFor(async () => conn.isReady());
     expect(conn.health().state).toBe('ready');
     await budget.reserve(1000);

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeRedisUrl, loadConfig } from '../../src/config.ts';
-
-function problems(env: Record<string, string>, readFile?: (p: string) => string): string[] {
-  try {
-    loadConfig(env, readFile);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { describeRedisUrl, loadConfig } from '../../src/config.ts';
+import { problems } from '../config-problems.ts';
 
 describe('config: shared state and the upstream budget', () => {
   it('keeps everything in memory and unlimited without REDIS_URL and UPSTREAM_RATE_LIMIT', () => {

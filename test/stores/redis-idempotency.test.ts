@@ -1,35 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SharedStateUnavailableError } from '../../src/stores/errors.ts';
-import { createRedisConnection, type RedisConnection } from '../../src/stores/redis.ts';
 import { createRedisIdempotencyStore } from '../../src/stores/redis-idempotency.ts';
-import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
+import { redisAvailable, useRedis } from '../redis.ts';
 
 // The idempotency store on a real Redis, two connections standing for two replicas.
 
 describe.runIf(redisAvailable)('Redis idempotency store', () => {
-  let server: RedisServer;
-  const connections: RedisConnection[] = [];
+  const redis = useRedis();
   let n = 0;
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    for (const c of connections) await c.close();
-    await server?.close();
-  });
 
   /** Two stores ("replicas") on one prefix, each with its own connection. */
   function pair(options: { leaseMs?: number; maxValueBytes?: number } = {}) {
     const keyPrefix = `idem${++n}:`;
     const make = () => {
-      const c = createRedisConnection({
-        url: server.url,
-        keyPrefix,
-        connectTimeoutMs: 5000,
-        commandTimeoutMs: 2000,
-        tlsCa: undefined,
-      });
-      connections.push(c);
+      const c = redis.connect(keyPrefix);
       return createRedisIdempotencyStore(c, { ttlMs: 60_000, pollMs: 5_000, ...options });
     };
     return [make(), make()] as const;
@@ -78,7 +62,7 @@ describe.runIf(redisAvailable)('Redis idempotency store', () => {
     const [a, b] = pair({ leaseMs: 300 });
     await a.begin('k', 'fp');
     // A "dies": its lease is never extended again because its connection is gone.
-    await connections.at(-2)?.close();
+    await redis.connections.at(-2)?.close();
     const waiting = await b.begin('k', 'fp');
     expect(waiting.state).toBe('in-flight');
     await new Promise((r) => setTimeout(r, 400));
@@ -104,12 +88,12 @@ describe.runIf(redisAvailable)('Redis idempotency store', () => {
   it('fails begin with a typed error while Redis is down, and never fails finish', async () => {
     const [a, b] = pair();
     await a.begin('held', 'fp');
-    await server.stop();
+    await redis.server.stop();
     try {
       await expect(b.begin('k', 'fp')).rejects.toBeInstanceOf(SharedStateUnavailableError);
       await expect(a.finish('held', 'fp', { kind: 'final', result: 1 })).resolves.toBeUndefined();
     } finally {
-      await server.start();
+      await redis.server.start();
     }
   });
 });

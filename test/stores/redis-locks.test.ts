@@ -1,36 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GroupBusyError, SharedStateUnavailableError } from '../../src/stores/errors.ts';
-import { createRedisConnection, type RedisConnection } from '../../src/stores/redis.ts';
 import { createRedisLocks } from '../../src/stores/redis-locks.ts';
-import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
+import { redisAvailable, useRedis } from '../redis.ts';
 
 // Group locks on a real Redis, two connections standing for two replicas.
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.runIf(redisAvailable)('Redis group locks', () => {
-  let server: RedisServer;
-  const connections: RedisConnection[] = [];
+  const redis = useRedis();
   let n = 0;
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    for (const c of connections) await c.close();
-    await server?.close();
-  });
 
   function pair(leaseMs = 10_000, pollMs = 5_000) {
     const keyPrefix = `locks${++n}:`;
     const make = () => {
-      const c = createRedisConnection({
-        url: server.url,
-        keyPrefix,
-        connectTimeoutMs: 5000,
-        commandTimeoutMs: 2000,
-        tlsCa: undefined,
-      });
-      connections.push(c);
+      const c = redis.connect(keyPrefix);
       return { locks: createRedisLocks(c, { leaseMs, pollMs }), connection: c };
     };
     return [make(), make()] as const;
@@ -103,11 +87,11 @@ describe.runIf(redisAvailable)('Redis group locks', () => {
   it('fails to lock with a typed error while Redis is down', async () => {
     const [a] = pair();
     await a.locks.acquire('warm').then((l) => l.release());
-    await server.stop();
+    await redis.server.stop();
     try {
       await expect(a.locks.acquire('x')).rejects.toBeInstanceOf(SharedStateUnavailableError);
     } finally {
-      await server.start();
+      await redis.server.start();
     }
   });
 });
