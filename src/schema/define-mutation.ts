@@ -83,6 +83,13 @@ export function defineMutation<Fields extends InputFieldMap, P extends object>(
   );
 }
 
+/** A payload field holding a written object: `user`, `team` or `role`. */
+export const objectField =
+  <K extends string, T>(key: K, type: PothosSchemaTypes.ObjectRef<Types, T>, description: string) =>
+  (t: PayloadFieldBuilder<Record<K, T>>): FieldMap => ({
+    [key]: t.field({ type, description, resolve: (p) => p[key] as never }),
+  });
+
 // ---- fields every input and payload has -------------------------------------------------------
 
 const clientMutationIdField = (t: InputFieldBuilder) =>

@@ -5,22 +5,20 @@ import {
   OutcomeUnknownError,
   UnmanagedGroupError,
 } from '../directory/outcomes.ts';
-import type { RoleModel } from '../model.ts';
 import {
   defineMutation,
   type InputFieldBuilder,
+  objectField,
   type PayloadFieldBuilder,
 } from './define-mutation.ts';
+import { defineMemberChange } from './groups.ts';
 import { checkRoleName, idOf, idsOf, keeperIds, nonEmpty } from './mutation.ts';
 import { Role } from './refs.ts';
 
 // Keeper roles over SCIM are Groups whose displayName starts with the node's role prefix
 // (docs/keeper-scim.md §7): callers name roles without it, the directory adds it.
 
-/** A payload's `role` field. */
-const roleField = (description: string) => (t: PayloadFieldBuilder<{ role: RoleModel }>) => ({
-  role: t.field({ type: Role, description, resolve: (p) => p.role }),
-});
+const roleField = (description: string) => objectField('role', Role, description);
 
 const roleIdField = (t: InputFieldBuilder) =>
   t.globalID({ required: true, description: 'The global id of the role.' });
@@ -100,56 +98,22 @@ defineMutation({
   },
 });
 
-for (const [name, assign, description] of [
-  [
-    'assignRole',
-    true,
+defineMemberChange({
+  kind: 'Role',
+  name: 'assignRole',
+  adds: true,
+  description:
     'Assigns a role to users with one `PATCH /Groups/{id}` (`add` `members`), however many. Safe to retry.',
-  ],
-  [
-    'unassignRole',
-    false,
+  input: 'A role and the users to assign it to.',
+  userIds: 'Global ids of the users; ones that already have the role are left as they are.',
+});
+
+defineMemberChange({
+  kind: 'Role',
+  name: 'unassignRole',
+  adds: false,
+  description:
     'Takes a role from users with one `PATCH /Groups/{id}` (`remove` `members` by value). Safe to retry.',
-  ],
-] as const) {
-  defineMutation({
-    name,
-    scope: 'directory:write',
-    description,
-    input: {
-      description: assign
-        ? 'A role and the users to assign it to.'
-        : 'A role and the users to take it from.',
-      argument: 'Role and users.',
-      fields: (t) => ({
-        roleId: roleIdField(t),
-        userIds: t.globalIDList({
-          required: true,
-          description: assign
-            ? 'Global ids of the users; ones that already have the role are left as they are.'
-            : 'Global ids of the users; ones without the role are ignored.',
-        }),
-      }),
-    },
-    rules: {
-      roleId: idOf('Role'),
-      userIds: idsOf('User').min(1, { error: 'give at least 1 user id' }),
-    },
-    payload: {
-      description: 'The role after the change.',
-      fields: roleField('The role, with its members read after the change.'),
-    },
-    errors: [NotFoundError, OutcomeUnknownError],
-    result: 'The changed role, or why not.',
-    run: async (input, ctx) => {
-      const userIds = keeperIds(input.userIds);
-      return {
-        role: await ctx.directory.changeMembers(
-          'Role',
-          input.roleId.id,
-          assign ? { add: userIds, remove: [] } : { add: [], remove: userIds },
-        ),
-      };
-    },
-  });
-}
+  input: 'A role and the users to take it from.',
+  userIds: 'Global ids of the users; ones without the role are ignored.',
+});

@@ -9,15 +9,14 @@ import type { TeamModel } from '../model.ts';
 import {
   defineMutation,
   type InputFieldBuilder,
+  objectField,
   type PayloadFieldBuilder,
 } from './define-mutation.ts';
+import { defineMemberChange } from './groups.ts';
 import { checkTeamName, idOf, idsOf, keeperIds, nonEmpty } from './mutation.ts';
 import { Team } from './refs.ts';
 
-/** A payload's `team` field. */
-const teamField = (description: string) => (t: PayloadFieldBuilder<{ team: TeamModel }>) => ({
-  team: t.field({ type: Team, description, resolve: (p) => p.team }),
-});
+const teamField = (description: string) => objectField('team', Team, description);
 
 const teamIdField = (t: InputFieldBuilder) =>
   t.globalID({ required: true, description: 'The global id of the team.' });
@@ -138,77 +137,47 @@ defineMutation({
   },
 });
 
-/** The input of addTeamMembers, removeTeamMembers and setTeamMembers. */
-const membersInput = (description: string, userIds: string, min: number) => ({
-  description,
-  argument: 'Team and users.',
-  rules: {
-    teamId: idOf('Team'),
-    userIds: idsOf('User').min(min, { error: `give at least ${min} user id` }),
-  },
-  fields: (t: InputFieldBuilder) => ({
-    teamId: teamIdField(t),
-    userIds: t.globalIDList({ required: true, description: userIds }),
-  }),
+defineMemberChange({
+  kind: 'Team',
+  name: 'addTeamMembers',
+  adds: true,
+  description:
+    'Adds users to a team with one `PATCH /Groups/{id}` (`add` `members`), however many. Safe to retry. Keeper queues new memberships until they are approved.',
+  input: 'Users to add to a team.',
+  userIds: 'Global ids of the users to add; ones already in the team are left as they are.',
 });
 
-for (const [name, adds, description] of [
-  [
-    'addTeamMembers',
-    true,
-    'Adds users to a team with one `PATCH /Groups/{id}` (`add` `members`), however many. Safe to retry. Keeper queues new memberships until they are approved.',
-  ],
-  [
-    'removeTeamMembers',
-    false,
+defineMemberChange({
+  kind: 'Team',
+  name: 'removeTeamMembers',
+  adds: false,
+  description:
     'Removes users from a team with one `PATCH /Groups/{id}` (`remove` `members` by value), however many. Safe to retry.',
-  ],
-] as const) {
-  const { rules, ...input } = membersInput(
-    adds ? 'Users to add to a team.' : 'Users to remove from a team.',
-    adds
-      ? 'Global ids of the users to add; ones already in the team are left as they are.'
-      : 'Global ids of the users to remove; ones not in the team are ignored.',
-    1,
-  );
-  defineMutation({
-    name,
-    scope: 'directory:write',
-    description,
-    input,
-    rules,
-    payload: {
-      description: 'The team after the change.',
-      fields: teamField('The team, with its members read after the change.'),
-    },
-    errors: [NotFoundError, OutcomeUnknownError],
-    result: 'The changed team, or why not.',
-    run: async (input, ctx) => {
-      const userIds = keeperIds(input.userIds);
-      return {
-        team: await ctx.directory.changeMembers(
-          'Team',
-          input.teamId.id,
-          adds ? { add: userIds, remove: [] } : { add: [], remove: userIds },
-        ),
-      };
-    },
-  });
-}
-
-const { rules: setRules, ...setInput } = membersInput(
-  'A team and exactly the users it should have.',
-  'Global ids of every user the team should have; an empty list empties the team.',
-  0,
-);
+  input: 'Users to remove from a team.',
+  userIds: 'Global ids of the users to remove; ones not in the team are ignored.',
+});
 
 defineMutation({
   name: 'setTeamMembers',
   scope: 'directory:write',
   description:
     'Makes the team have exactly these members: reads the current members, then sends the difference as one `PATCH /Groups/{id}` (`add` and `remove` together; none when nothing differs). Safe to retry.',
-  input: { ...setInput, argument: 'Team and its members.' },
-  rules: setRules,
+  input: {
+    description: 'A team and exactly the users it should have.',
+    argument: 'Team and its members.',
+    fields: (t) => ({
+      teamId: teamIdField(t),
+      userIds: t.globalIDList({
+        required: true,
+        description:
+          'Global ids of every user the team should have; an empty list empties the team.',
+      }),
+    }),
+  },
+  rules: {
+    teamId: idOf('Team'),
+    userIds: idsOf('User'),
+  },
   payload: {
     description: 'The team with exactly the given members.',
     fields: (t: PayloadFieldBuilder<{ team: TeamModel; added: string[]; removed: string[] }>) => ({

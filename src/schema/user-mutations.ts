@@ -6,21 +6,18 @@ import {
   SeatLimitReachedError,
 } from '../directory/outcomes.ts';
 import { changesSomething, type Deprovisioned } from '../directory/writes/users.ts';
-import type { UserModel } from '../model.ts';
 import { builder } from './builder.ts';
 import {
   defineMutation,
   type InputFieldBuilder,
+  objectField,
   type PayloadFieldBuilder,
 } from './define-mutation.ts';
 import { invalidInput } from './errors.ts';
 import { email, idOf, idsOf, keeperIds, nonEmpty } from './mutation.ts';
 import { User } from './refs.ts';
 
-/** A payload's `user` field. */
-const userField = (description: string) => (t: PayloadFieldBuilder<{ user: UserModel }>) => ({
-  user: t.field({ type: User, description, resolve: (p) => p.user }),
-});
+const userField = (description: string) => objectField('user', User, description);
 
 const userIdField = (t: InputFieldBuilder) =>
   t.globalID({ required: true, description: 'The global id of the user.' });
