@@ -113,11 +113,8 @@ export type ScimClientOptions = {
    * @default one undici Pool for the origin of `baseUrl`, closed by `close()`
    */
   dispatcher?: Dispatcher;
-  /**
-   * TCP/TLS connect timeout of the Pool (ignored with an injected dispatcher).
-   * @default 10000
-   */
-  connectTimeoutMs?: number;
+  /** TCP/TLS connect timeout of the Pool (UPSTREAM_CONNECT_TIMEOUT_MS; ignored with an injected dispatcher). */
+  connectTimeoutMs: number;
   /**
    * Time to wait for the response headers of one attempt.
    * @default 30000
@@ -132,15 +129,11 @@ export type ScimClientOptions = {
    * Deadline of one call, all attempts and backoff waits included (the earlier of it and
    * `CallOptions.deadline` wins). On expiry the call fails with `ScimUnavailableError`
    * (`transportCode: 'TIMEOUT'`); `headersTimeoutMs` and `bodyTimeoutMs` are shortened to what is
-   * left of it.
-   * @default 60000
+   * left of it. UPSTREAM_TIMEOUT_MS.
    */
-  requestTimeoutMs?: number;
-  /**
-   * Most concurrent connections to the upstream (ignored with an injected dispatcher).
-   * @default 10
-   */
-  maxConnections?: number;
+  requestTimeoutMs: number;
+  /** Most concurrent connections to the upstream (UPSTREAM_MAX_CONNECTIONS; ignored with an injected dispatcher). */
+  maxConnections: number;
   /**
    * Idle time after which a kept-alive socket is closed (ignored with an injected dispatcher).
    * @default 4000
@@ -219,12 +212,11 @@ export type ScimClient = {
   close(): Promise<void>;
 };
 
+// The options the configuration sets (timeouts of a call and of a connection, the pool's size)
+// have no default here: service.ts passes them from `Config`.
 const DEFAULTS = {
-  connectTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
-  requestTimeoutMs: 60_000,
-  maxConnections: 10,
   keepAliveTimeoutMs: 4_000,
   userAgent: 'keeper-scim-graphql',
 } as const;
@@ -256,14 +248,14 @@ export function createScimClient(options: ScimClientOptions): ScimClient {
   const retry = resolveRetry(options.retry);
   const headersTimeout = options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
   const bodyTimeout = options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs;
-  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const { requestTimeoutMs } = options;
   const budget = options.budget;
   const ownsDispatcher = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
     options.dispatcher ??
     new Pool(base.origin, {
-      connections: options.maxConnections ?? DEFAULTS.maxConnections,
-      connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      connections: options.maxConnections,
+      connectTimeout: options.connectTimeoutMs,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
       headersTimeout,
       bodyTimeout,
