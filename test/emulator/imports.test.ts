@@ -42,14 +42,7 @@ export { c } from '../x.ts';
 export * from './y.ts';
 import 'node:fs';
 const z = await import('../config.ts');`),
-    ).toEqual([
-      '../scim/schemas.ts',
-      './store.ts',
-      '../x.ts',
-      './y.ts',
-      'node:fs',
-      '../config.ts',
-    ]);
+    ).toEqual(['../scim/schemas.ts', './store.ts', '../x.ts', './y.ts', 'node:fs', '../config.ts']);
   });
 
   it('has no relative import that leaves src/emulator', () => {
