@@ -23,6 +23,7 @@ import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
+import { useCompiledQueries } from './execution.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -207,6 +208,8 @@ export function createApp(deps: AppDeps): App {
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
       useReadsBySelection(),
+      // Queries run compiled by graphql-jit (src/execution.ts).
+      useCompiledQueries(),
       !config.server.introspection && useNoIntrospection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
       useReadinessCheck({
