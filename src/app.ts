@@ -12,6 +12,7 @@ import {
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
 import { type Audit, createMemoryAuditStore, useUnauthenticatedAudit } from './audit.ts';
+import { useRequestBodyLimit } from './body-limit.ts';
 import {
   type CallerAuth,
   type CallerLimiter,
@@ -150,6 +151,9 @@ export function createApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint,
     landingPage: false,
+    // Limited by useRequestBodyLimit below, at the same 25 MB without counting bodies that say
+    // their length (src/body-limit.ts).
+    maxRequestBodySize: false,
     // Yoga reports each masked error itself; errors.ts and the access log already have, so its
     // messages go to debug.
     logging: deps.logging === false ? false : yogaLogger(log),
@@ -223,6 +227,8 @@ export function createApp(deps: AppDeps): App {
                 ...(deps.readiness ?? []),
               ]),
       }),
+      // Last, so that it wraps whichever request parser the plugins above chose.
+      useRequestBodyLimit(),
     ],
   });
 }
