@@ -234,7 +234,7 @@ export function createApp(deps: AppDeps): App {
 }
 
 /**
- * Tells the request's loaders, before any resolver runs, whether the operation selects a field
+ * Tells the request's directory, before any resolver runs, whether the operation selects a field
  * that needs memberships (`Team.members`, `Role.members`): then the one Groups read carries
  * members; otherwise it leaves them out.
  */
@@ -242,7 +242,7 @@ function useReadsBySelection(): Plugin<Context> {
   return {
     onExecute({ args }) {
       if (documentSelects(args.document, 'members')) {
-        (args.contextValue as Context).loaders.expectMembership();
+        (args.contextValue as Context).directory.expectMembership();
       }
     },
   };
@@ -333,8 +333,9 @@ function useUpstreamStats(
             ...result,
             extensions: {
               ...result.extensions,
-              // The batch strategies chosen (src/loaders.ts) show why the calls are what they are.
-              upstream: { ...ctx.stats.summary(), batches: ctx.loaders.decisions },
+              // The batch strategies chosen (src/directory/reads/users.ts) show why the calls are
+              // what they are.
+              upstream: { ...ctx.stats.summary(), batches: ctx.directory.decisions },
             },
           });
         },

@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Audit } from './audit.ts';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
+import { createDirectory, type Directory } from './directory/directory.ts';
 import type { IdempotencyStore } from './idempotency.ts';
-import { createLoaders, type Loaders } from './loaders.ts';
 import type { GroupLocks } from './locks.ts';
 import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
@@ -15,9 +15,13 @@ export type Context = {
   /** The audit trail: mutations and refused attempts are recorded here (src/audit.ts). */
   audit: Audit;
   scim: ScimClient;
-  config: Config;
   upstream: UpstreamInfo;
-  loaders: Loaders;
+  /** Every read (and, through it, every write) of Keeper this request makes (src/directory/). */
+  directory: Directory;
+  /** KEEPER_ID_FORMAT: how ids a caller gives are checked (src/schema/ids.ts). */
+  idFormat: Config['scim']['idFormat'];
+  /** Whether the service runs in production (NODE_ENV): hides the upstream address from anonymous callers. */
+  production: boolean;
   stats: UpstreamStats;
   /**
    * Pass to every SCIM call: cancels upstream work when the caller goes away, ends it by the
@@ -55,14 +59,17 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
     onCall: stats.record,
     observe: deps.observeUpstream?.(request),
   };
+  const { config, observeUpstream: _observe, ...shared } = deps;
   return {
-    ...deps,
-    loaders: createLoaders({
+    ...shared,
+    directory: createDirectory({
       scim: deps.scim,
       upstream: deps.upstream,
-      config: deps.config.scim,
+      config: config.scim,
       call,
     }),
+    idFormat: config.scim.idFormat,
+    production: config.server.production,
     stats,
     call,
     request,

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from '../context.ts';
-import { groupKey } from '../loaders.ts';
 import { groupLockName, type HeldLock } from '../locks.ts';
 import type { GroupModel } from '../model.ts';
 import {
@@ -96,8 +95,7 @@ export async function createGroup(
 
 /** The groups that have `displayName`, compared without case, read fresh. */
 async function groupsNamed(ctx: Context, displayName: string): Promise<GroupModel[]> {
-  ctx.loaders.groupsWhere.clear(groupKey('displayName', displayName));
-  return ctx.loaders.groupsWhere.load(groupKey('displayName', displayName));
+  return ctx.directory.reads.groups.whereFresh('displayName', displayName);
 }
 
 const bareName = (ctx: Context, kind: Kind, displayName: string) =>
@@ -247,8 +245,8 @@ export const removeMembersOf = (ctx: Context, kind: Kind, groupId: string, userI
 /** The member ids of a group, read fresh: from Group.members, else from the users' groups. */
 export async function currentMembers(ctx: Context, group: ScimGroup): Promise<string[]> {
   if (group.members !== undefined) return group.members.map((m) => m.value);
-  ctx.loaders.clear();
-  return (await ctx.loaders.membershipIndex()).get(group.id) ?? [];
+  ctx.directory.invalidate();
+  return (await ctx.directory.reads.membership.membershipIndex()).get(group.id) ?? [];
 }
 
 /**

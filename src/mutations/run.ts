@@ -71,7 +71,7 @@ export async function runMutation<T extends object>(
       return await execute(info);
     } finally {
       // Whatever the write changed, nothing read before it may answer for after it.
-      ctx.loaders.clear();
+      ctx.directory.invalidate();
     }
   };
 

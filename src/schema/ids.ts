@@ -35,7 +35,7 @@ export function keeperIdProblem(
 
 /** The id format in force: KEEPER_ID_FORMAT, or by the kind of upstream when `auto`. */
 function idFormat(ctx: Context): 'keeper' | 'relaxed' {
-  const { idFormat } = ctx.config.scim;
+  const { idFormat } = ctx;
   if (idFormat !== 'auto') return idFormat;
   return ctx.upstream.kind === 'keeper' ? 'keeper' : 'relaxed';
 }

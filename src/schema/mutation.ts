@@ -155,11 +155,11 @@ export async function findMissing(
   ctx: Context,
   refs: { typename: NodeTypename; keeperId: string }[],
 ): Promise<NotFoundError | undefined> {
-  ctx.loaders.clear();
+  ctx.directory.invalidate();
   const users = refs.filter((r) => r.typename === 'User').map((r) => r.keeperId);
   const [found, snapshot] = await Promise.all([
-    ctx.loaders.userById.loadMany(users),
-    refs.some((r) => r.typename !== 'User') ? ctx.loaders.groupSnapshot() : undefined,
+    ctx.directory.reads.users.byId.loadMany(users),
+    refs.some((r) => r.typename !== 'User') ? ctx.directory.groups() : undefined,
   ]);
   const present = new Set(
     found.filter((u) => u !== null && !(u instanceof Error)).map((u) => (u as { id: string }).id),
