@@ -12,11 +12,13 @@ import {
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
 import { type Audit, type AuditStore, useUnauthenticatedAudit } from './audit.ts';
+import { useRequestBodyLimit } from './body-limit.ts';
 import { type CallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
+import { useCompiledQueries } from './execution.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -107,6 +109,9 @@ export function createApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint,
     landingPage: false,
+    // Limited by useRequestBodyLimit below, at the same 25 MB without counting bodies that say
+    // their length (src/body-limit.ts).
+    maxRequestBodySize: false,
     // Yoga reports each masked error itself; errors.ts and the access log already have, so its
     // messages go to debug.
     logging: deps.logging === false ? false : yogaLogger(log),
@@ -165,6 +170,8 @@ export function createApp(deps: AppDeps): App {
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
       useReadsBySelection(),
+      // Queries run compiled by graphql-jit (src/execution.ts).
+      useCompiledQueries(),
       !config.server.introspection && useNoIntrospection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
       useReadinessCheck({
@@ -178,12 +185,14 @@ export function createApp(deps: AppDeps): App {
                 ...(deps.readiness ?? []),
               ]),
       }),
+      // Last, so that it wraps whichever request parser the plugins above chose.
+      useRequestBodyLimit(),
     ],
   });
 }
 
 /**
- * Tells the request's loaders, before any resolver runs, whether the operation selects a field
+ * Tells the request's directory, before any resolver runs, whether the operation selects a field
  * that needs memberships (`Team.members`, `Role.members`): then the one Groups read carries
  * members; otherwise it leaves them out.
  */
@@ -191,7 +200,7 @@ function useReadsBySelection(): Plugin<Context> {
   return {
     onExecute({ args }) {
       if (documentSelects(args.document, 'members')) {
-        (args.contextValue as Context).loaders.expectMembership();
+        (args.contextValue as Context).directory.expectMembership();
       }
     },
   };
@@ -282,8 +291,9 @@ function useUpstreamStats(
             ...result,
             extensions: {
               ...result.extensions,
-              // The batch strategies chosen (src/loaders.ts) show why the calls are what they are.
-              upstream: { ...ctx.stats.summary(), batches: ctx.loaders.decisions },
+              // The batch strategies chosen (src/directory/reads/users.ts) show why the calls are
+              // what they are.
+              upstream: { ...ctx.stats.summary(), batches: ctx.directory.decisions },
             },
           });
         },

@@ -155,6 +155,10 @@ const Env = z.object({
   REDIS_COMMAND_TIMEOUT_MS: integer('REDIS_COMMAND_TIMEOUT_MS', 1, 60_000),
   REDIS_TLS_CA_FILE: emptyAsUnset(z.string().optional()),
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65535),
+  // The directory mirror (src/directory/mirror).
+  MIRROR: emptyAsUnset(z.enum(['on', 'off'], { error: 'MIRROR must be on or off' }).optional()),
+  MIRROR_REFRESH_SECONDS: integer('MIRROR_REFRESH_SECONDS', 1, 24 * 3600),
+  CHANGES_RETENTION: integer('CHANGES_RETENTION', 1, 10_000_000),
   // Process, logs, metrics and traces.
   SHUTDOWN_GRACE_MS: integer('SHUTDOWN_GRACE_MS', 0, 600_000),
   LOG_LEVEL: emptyAsUnset(
@@ -256,6 +260,15 @@ export type Config = {
    * keeps it in this process's memory.
    */
   redis: RedisConfig | undefined;
+  /** The directory mirror: one snapshot of the node shared by every request, and its change feed. */
+  mirror: {
+    /** MIRROR=off keeps the per-request reads. */
+    enabled: boolean;
+    /** Seconds between background refreshes of the snapshot. */
+    refreshSeconds: number;
+    /** Changes the change feed keeps (events, in memory or in the Redis Stream). */
+    retention: number;
+  };
   emulatorPort: number;
   /** How the process runs: shutdown, logs, metrics, traces. */
   process: {
@@ -559,6 +572,11 @@ export function loadConfig(
           tlsCa,
         }
       : undefined,
+    mirror: {
+      enabled: (e.MIRROR ?? 'on') === 'on',
+      refreshSeconds: e.MIRROR_REFRESH_SECONDS ?? 60,
+      retention: e.CHANGES_RETENTION ?? 100_000,
+    },
     emulatorPort: e.EMULATOR_PORT ?? 0,
     process: {
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? longestRequestMs + 5_000,

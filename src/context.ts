@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Audit } from './audit.ts';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
+import { createDirectory, type Directory } from './directory/directory.ts';
 import type { IdempotencyStore } from './idempotency.ts';
-import { createLoaders, type Loaders } from './loaders.ts';
 import type { GroupLocks } from './locks.ts';
 import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
 import { UpstreamStats } from './stats.ts';
@@ -14,10 +14,16 @@ import type { UpstreamInfo } from './upstream.ts';
 export type Context = {
   /** The audit trail: mutations and refused attempts are recorded here (src/audit.ts). */
   audit: Audit;
-  scim: ScimClient;
-  config: Config;
   upstream: UpstreamInfo;
-  loaders: Loaders;
+  /**
+   * Every read and write of Keeper this request makes (src/directory/): the schema reaches the
+   * SCIM client, the idempotency store and the group locks only through it.
+   */
+  directory: Directory;
+  /** KEEPER_ID_FORMAT: how ids a caller gives are checked (src/schema/ids.ts). */
+  idFormat: Config['scim']['idFormat'];
+  /** Whether the service runs in production (NODE_ENV): hides the upstream address from anonymous callers. */
+  production: boolean;
   stats: UpstreamStats;
   /**
    * Pass to every SCIM call: cancels upstream work when the caller goes away, ends it by the
@@ -27,10 +33,6 @@ export type Context = {
   request: Request;
   /** Who sent the request (an API key's digest, or anonymous); scopes idempotency keys. */
   caller: Caller;
-  /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
-  idempotency: IdempotencyStore;
-  /** Per-group write locks of read-then-write mutations (src/locks.ts). */
-  locks: GroupLocks;
 };
 
 export type ContextDeps = {
@@ -55,14 +57,21 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
     onCall: stats.record,
     observe: deps.observeUpstream?.(request),
   };
+  const { audit, config, upstream } = deps;
   return {
-    ...deps,
-    loaders: createLoaders({
+    audit,
+    upstream,
+    directory: createDirectory({
       scim: deps.scim,
-      upstream: deps.upstream,
-      config: deps.config.scim,
+      upstream,
+      config: config.scim,
       call,
+      locks: deps.locks,
+      idempotency: deps.idempotency,
+      caller,
     }),
+    idFormat: config.scim.idFormat,
+    production: config.server.production,
     stats,
     call,
     request,

@@ -1,6 +1,6 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { ScanLimitError } from './loaders.ts';
+import { ScanLimitError } from './directory/outcomes.ts';
 import {
   ScimConflictError,
   ScimError,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CALL_COST_USERS, compare, type LookupInput, planLookup, planScan } from '../src/plan.ts';
+import {
+  CALL_COST_USERS,
+  compare,
+  type LookupInput,
+  planLookup,
+  planScan,
+} from '../src/directory/reads/plan.ts';
 
 // Production defaults: 500 users a page, 64 calls in flight per request, a 20 000-user scan limit.
 const base: LookupInput = {

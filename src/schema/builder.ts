@@ -19,9 +19,9 @@ import { decodeNodeId } from './ids.ts';
 // Plugin order is a decision: lifecycle hooks run in REVERSE order, and the
 // errors plugin must wrap validation so that a failed zod check on a mutation input becomes the
 // typed `InvalidInputError` result instead of a top-level error. Batching is done by our own
-// per-request DataLoaders (src/loaders.ts), not plugin-dataloader: the batch strategy (or-filter,
-// parallel GETs or one paged scan) is chosen per batch by counting upstream calls, which the
-// plugin's one-function-per-type model cannot express. The complexity plugin refuses queries whose
+// per-request DataLoaders (src/directory/reads/), not plugin-dataloader: the batch strategy
+// (or-filter, parallel GETs or one paged scan) is chosen per batch by counting upstream calls,
+// which the plugin's one-function-per-type model cannot express. The complexity plugin refuses queries whose
 // page sizes multiply into too much work before any resolver runs (see complexity.ts). Scope auth
 // comes first so that its check wraps every other plugin's resolver wrapper.
 export const builder = new SchemaBuilder<{

@@ -6,6 +6,7 @@ import {
 } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
+import { arraySource, type OffsetSource } from '../directory/reads/source.ts';
 
 // Relay connections over offset-paged sources (SCIM lists are 1-based startIndex + count). Pothos'
 // offsetForArgs does the cursor arithmetic; this adds what the contract asks for and Pothos does
@@ -20,15 +21,6 @@ export type ConnectionArgs = {
   last?: number | null | undefined;
   after?: string | null | undefined;
   before?: string | null | undefined;
-};
-
-export type Page<T> = { items: readonly T[]; totalCount: number };
-
-export type OffsetSource<T> = {
-  /** Items from `offset` (0-based), at most `limit`, and the size of the whole list. */
-  page(offset: number, limit: number): Promise<Page<T>>;
-  /** The size of the whole list; only asked for `last` without `before`. */
-  count(): Promise<number>;
 };
 
 export type Connection<T> = {
@@ -101,11 +93,13 @@ export function validateConnectionArgs(args: ConnectionArgs): void {
   }
 }
 
+/** A page of `list` (a source the directory gives, or a list in memory) as a connection. */
 export async function resolveOffsetConnection<T>(
   args: ConnectionArgs,
-  source: OffsetSource<T>,
+  list: OffsetSource<T> | readonly T[],
 ): Promise<Connection<T>> {
   validateConnectionArgs(args);
+  const source = Array.isArray(list) ? arraySource<T>(list) : (list as OffsetSource<T>);
   const needsTotal = args.last != null && args.before == null && args.first == null;
   const knownTotal = needsTotal ? await source.count() : undefined;
   const { offset, expectedSize } = offsetForArgs({
@@ -132,30 +126,5 @@ export async function resolveOffsetConnection<T>(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-  };
-}
-
-/** A connection over a list already in memory (group snapshots, member ids). */
-export function arraySource<T>(list: readonly T[]): OffsetSource<T> {
-  return {
-    page: async (offset, limit) => ({
-      items: list.slice(offset, offset + limit),
-      totalCount: list.length,
-    }),
-    count: async () => list.length,
-  };
-}
-
-/** Maps a page of keys to objects (e.g. member ids to users), dropping keys that resolve to null. */
-export function mappedSource<K, T>(
-  keys: readonly K[],
-  load: (keys: readonly K[]) => Promise<readonly (T | null)[]>,
-): OffsetSource<T> {
-  return {
-    page: async (offset, limit) => {
-      const loaded = await load(keys.slice(offset, offset + limit));
-      return { items: loaded.filter((x): x is T => x !== null), totalCount: keys.length };
-    },
-    count: async () => keys.length,
   };
 }

@@ -1,8 +1,8 @@
 import { PothosValidationError } from '@pothos/core';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.ts';
+import type { NodeTypename } from '../directory/outcomes.ts';
 import { badInput } from './connection.ts';
-import type { NodeTypename } from './errors.ts';
 
 // Ids a caller gives end up in upstream URL paths ({base}/Users/{id}), so they are checked by
 // shape before any upstream call: on Keeper, user and role ids are digits (enterprise ids) and
@@ -35,7 +35,7 @@ export function keeperIdProblem(
 
 /** The id format in force: KEEPER_ID_FORMAT, or by the kind of upstream when `auto`. */
 function idFormat(ctx: Context): 'keeper' | 'relaxed' {
-  const { idFormat } = ctx.config.scim;
+  const { idFormat } = ctx;
   if (idFormat !== 'auto') return idFormat;
   return ctx.upstream.kind === 'keeper' ? 'keeper' : 'relaxed';
 }

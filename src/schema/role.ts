@@ -1,33 +1,14 @@
-import { groupKey } from '../loaders.ts';
-import { isRole } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import {
-  arraySource,
-  badInput,
-  MAX_LENGTH,
-  maxLength,
-  pickOneByName,
-  resolveOffsetConnection,
-} from './connection.ts';
-import { checkKeeperId } from './ids.ts';
-import { resolveMembers } from './members.ts';
-import { branded, NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
+import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
+import { findGroup, loadGroups, resolveMembers } from './groups.ts';
+import { NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
 
 builder.node(Role, {
   description:
     'A Keeper role, provisioned as a SCIM Group whose name starts with the role prefix (KEEPER_ROLE_PREFIX, `ROLE_` by default). Keeper ignores the SCIM `roles` attribute; this is how roles are assigned.',
   id: { resolve: (role) => role.group.id },
-  loadMany: async (ids, ctx) => {
-    const snapshot = await ctx.loaders.groupSnapshot();
-    return branded(
-      'Role',
-      ids.map((id) => {
-        const group = snapshot.byId.get(id);
-        return group?.kind === 'Role' ? group : null;
-      }),
-    );
-  },
+  loadMany: (ids, ctx) => loadGroups('Role', ids, ctx),
   fields: (t) => ({
     keeperId: t.string({
       description: "Keeper's id for the group behind this role (the SCIM Group id).",
@@ -75,21 +56,7 @@ builder.queryFields((t) => ({
         validate: maxLength(MAX_LENGTH.name),
       }),
     },
-    resolve: async (_root, args, ctx) => {
-      const given = (['id', 'keeperId', 'name'] as const).filter((k) => args[k] != null);
-      if (given.length !== 1) throw badInput('Give exactly one of `id`, `keeperId` or `name`');
-      const prefix = ctx.upstream.rolePrefix;
-      if (args.name != null) {
-        const groupName = args.name.startsWith(prefix) ? args.name : `${prefix}${args.name}`;
-        const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', groupName));
-        return pickOneByName(found.filter(isRole), args.name);
-      }
-      if (args.keeperId != null) checkKeeperId(ctx, 'Role', args.keeperId, 'keeperId');
-      const keeperId = args.id ? (args.id.typename === 'Role' ? args.id.id : null) : args.keeperId;
-      if (keeperId == null) return null;
-      const group = (await ctx.loaders.groupSnapshot()).byId.get(keeperId);
-      return group && isRole(group) ? group : null;
-    },
+    resolve: (_root, args, ctx) => findGroup('Role', args, ctx),
   }),
   roles: t.connection(
     {
@@ -104,13 +71,8 @@ builder.queryFields((t) => ({
           validate: maxLength(MAX_LENGTH.search),
         }),
       },
-      resolve: async (_root, args, ctx) => {
-        const { roles } = await ctx.loaders.groupSnapshot();
-        const needle = args.nameContains?.toLowerCase();
-        const list =
-          needle === undefined ? roles : roles.filter((r) => r.name.toLowerCase().includes(needle));
-        return resolveOffsetConnection(args, arraySource(list));
-      },
+      resolve: async (_root, args, ctx) =>
+        resolveOffsetConnection(args, await ctx.directory.roles(args.nameContains)),
     },
     RoleConnection,
   ),

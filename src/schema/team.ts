@@ -1,34 +1,15 @@
-import { groupKey } from '../loaders.ts';
-import { isTeam } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import {
-  arraySource,
-  badInput,
-  MAX_LENGTH,
-  maxLength,
-  pickOneByName,
-  resolveOffsetConnection,
-} from './connection.ts';
-import { checkKeeperId } from './ids.ts';
-import { resolveMembers } from './members.ts';
-import { branded, NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
+import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
+import { findGroup, loadGroups, resolveMembers } from './groups.ts';
+import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
 
 builder.node(Team, {
   description:
     'A Keeper team of the connected node (a SCIM Group whose name does not start with the role prefix). Teams created over SCIM stay queued in Keeper until an admin or Keeper Automator approves them.',
   id: { resolve: (team) => team.group.id },
-  loadMany: async (ids, ctx) => {
-    const snapshot = await ctx.loaders.groupSnapshot();
-    return branded(
-      'Team',
-      ids.map((id) => {
-        const group = snapshot.byId.get(id);
-        return group?.kind === 'Team' ? group : null;
-      }),
-    );
-  },
+  loadMany: (ids, ctx) => loadGroups('Team', ids, ctx),
   fields: (t) => ({
     keeperId: t.string({
       description: "Keeper's id for this team (the SCIM Group id, a 22-character team UID).",
@@ -97,19 +78,7 @@ builder.queryFields((t) => ({
         validate: maxLength(MAX_LENGTH.name),
       }),
     },
-    resolve: async (_root, args, ctx) => {
-      const given = (['id', 'keeperId', 'name'] as const).filter((k) => args[k] != null);
-      if (given.length !== 1) throw badInput('Give exactly one of `id`, `keeperId` or `name`');
-      if (args.name != null) {
-        const found = await ctx.loaders.groupsWhere.load(groupKey('displayName', args.name));
-        return pickOneByName(found.filter(isTeam), args.name);
-      }
-      if (args.keeperId != null) checkKeeperId(ctx, 'Team', args.keeperId, 'keeperId');
-      const keeperId = args.id ? (args.id.typename === 'Team' ? args.id.id : null) : args.keeperId;
-      if (keeperId == null) return null;
-      const group = (await ctx.loaders.groupSnapshot()).byId.get(keeperId);
-      return group && isTeam(group) ? group : null;
-    },
+    resolve: (_root, args, ctx) => findGroup('Team', args, ctx),
   }),
   teams: t.connection(
     {
@@ -125,31 +94,12 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, ctx, info) => {
-        const f = args.filter ?? {};
-        // An exact name or externalId is asked upstream; anything else filters the whole list.
-        const exact =
-          f.name != null
-            ? groupKey('displayName', f.name)
-            : f.externalId != null
-              ? groupKey('externalId', f.externalId)
-              : undefined;
-        const candidates = await alongside(
-          exact
-            ? ctx.loaders.groupsWhere.load(exact)
-            : ctx.loaders.groupSnapshot().then((snapshot) => snapshot.all),
+        const teams = await alongside(
+          ctx.directory.teams(args.filter ?? {}),
           // Without Group.members, membership comes from the user scan: read it meanwhile.
-          selectsField(info, ['members']) && ctx.loaders.membershipScan(),
+          selectsField(info, ['members']) && ctx.directory.readAhead('membership'),
         );
-        const needle = f.nameContains?.toLowerCase();
-        const list = candidates
-          .filter(isTeam)
-          .filter(
-            (g) =>
-              (f.name == null || g.name.toLowerCase() === f.name.toLowerCase()) &&
-              (f.externalId == null || g.group.externalId === f.externalId) &&
-              (needle === undefined || g.name.toLowerCase().includes(needle)),
-          );
-        return resolveOffsetConnection(args, arraySource(list));
+        return resolveOffsetConnection(args, teams);
       },
     },
     TeamConnection,

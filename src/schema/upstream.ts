@@ -37,8 +37,7 @@ const UpstreamCapabilities = builder.objectRef<Capabilities>('UpstreamCapabiliti
 });
 
 /** In production the upstream's address is shown only to callers that presented an API key. */
-const addressShown = (ctx: Context) =>
-  !ctx.config.server.production || ctx.caller.kind !== 'anonymous';
+const addressShown = (ctx: Context) => !ctx.production || ctx.caller.kind !== 'anonymous';
 
 const Upstream = builder.objectRef<UpstreamInfo>('Upstream').implement({
   description: 'The SCIM upstream this facade serves: a Keeper node, or the embedded emulator.',

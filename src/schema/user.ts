@@ -1,16 +1,8 @@
 import type { Context } from '../context.ts';
-import { isRole, isTeam, type UserModel, userNameKey } from '../model.ts';
-import { userEq } from '../scim/filter.ts';
+import type { UserModel } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import {
-  arraySource,
-  badInput,
-  MAX_LENGTH,
-  maxLength,
-  type OffsetSource,
-  resolveOffsetConnection,
-} from './connection.ts';
+import { badInput, MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
 import {
   branded,
@@ -44,8 +36,7 @@ builder.node(User, {
   description:
     'A Keeper user of the connected node. Keeper never deletes users over SCIM: a deprovisioned user stays listed with `active: false` (locked).',
   id: { resolve: (u) => u.id },
-  loadMany: async (ids, ctx: Context) =>
-    branded('User', await Promise.all(ids.map((id) => ctx.loaders.userById.load(id)))),
+  loadMany: async (ids, ctx: Context) => branded('User', await ctx.directory.usersById(ids)),
   fields: (t) => ({
     keeperId: t.string({
       description: "Keeper's id for this user (the SCIM `id`, Keeper's enterprise user id).",
@@ -94,10 +85,8 @@ builder.node(User, {
         description: NESTED(
           'The teams of this node the user belongs to. Teams outside the node are not shown.',
         ),
-        resolve: async (u, args, ctx) => {
-          const groups = await ctx.loaders.groupsOfUser(u);
-          return resolveOffsetConnection(args, arraySource(groups.filter(isTeam)));
-        },
+        resolve: async (u, args, ctx) =>
+          resolveOffsetConnection(args, await ctx.directory.groupsOf('Team', u)),
       },
       TeamConnection,
     ),
@@ -108,10 +97,8 @@ builder.node(User, {
         description: NESTED(
           'The roles (groups named with the role prefix) of this node assigned to the user.',
         ),
-        resolve: async (u, args, ctx) => {
-          const groups = await ctx.loaders.groupsOfUser(u);
-          return resolveOffsetConnection(args, arraySource(groups.filter(isRole)));
-        },
+        resolve: async (u, args, ctx) =>
+          resolveOffsetConnection(args, await ctx.directory.groupsOf('Role', u)),
       },
       RoleConnection,
     ),
@@ -145,81 +132,6 @@ const UserFilter = builder.inputType('UserFilter', {
   }),
 });
 
-type UserFilterArgs = {
-  userName?: string | null;
-  externalId?: string | null;
-  active?: boolean | null;
-  search?: string | null;
-};
-
-function clientSideMatch(filter: UserFilterArgs) {
-  const needle = filter.search?.toLowerCase();
-  return (u: UserModel) =>
-    (filter.active == null || u.active === filter.active) &&
-    (filter.userName == null || userNameKey(u.userName) === userNameKey(filter.userName)) &&
-    (filter.externalId == null || u.externalId === filter.externalId) &&
-    (needle === undefined ||
-      [u.userName, u.displayName, u.name?.givenName, u.name?.familyName].some((s) =>
-        s?.toLowerCase().includes(needle),
-      ));
-}
-
-/** Where a page of `users` comes from: upstream paging, an exact upstream filter, or the scan. */
-function usersSource(ctx: Context, filter: UserFilterArgs): OffsetSource<UserModel> {
-  const matches = clientSideMatch(filter);
-  if (filter.userName != null) {
-    const exact = ctx.loaders.userByUserName.load(filter.userName);
-    return lazyArray(async () =>
-      [await exact].filter((u): u is UserModel => u !== null && matches(u)),
-    );
-  }
-  if (filter.externalId != null) {
-    const { externalId } = filter;
-    return lazyArray(async () => {
-      const { Resources } = await ctx.scim.users.listAll(
-        { filter: userEq('externalId', externalId) },
-        ctx.call,
-      );
-      ctx.loaders.prime(Resources);
-      return Resources.filter(matches);
-    });
-  }
-  if (filter.active != null || filter.search != null) {
-    return lazyArray(async () => (await ctx.loaders.allUsers()).filter(matches));
-  }
-  return {
-    async page(offset, limit) {
-      if (ctx.loaders.hasScanned()) {
-        const all = await ctx.loaders.allUsers();
-        return { items: all.slice(offset, offset + limit), totalCount: all.length };
-      }
-      const page = await ctx.scim.users.list({ startIndex: offset + 1, count: limit }, ctx.call);
-      ctx.upstream.observeUserCount(page.totalResults);
-      // Keeper may answer a startIndex past the end with the first page again (docs/design.md).
-      const items = offset >= page.totalResults ? [] : page.Resources.slice(0, limit);
-      ctx.loaders.prime(items);
-      return { items, totalCount: page.totalResults };
-    },
-    async count() {
-      const page = await ctx.scim.users.list({ startIndex: 1, count: 1 }, ctx.call);
-      ctx.loaders.prime(page.Resources);
-      return page.totalResults;
-    },
-  };
-}
-
-function lazyArray<T>(load: () => Promise<T[]>): OffsetSource<T> {
-  let list: Promise<T[]> | undefined;
-  const get = () => {
-    list ??= load();
-    return list;
-  };
-  return {
-    page: async (offset, limit) => arraySource(await get()).page(offset, limit),
-    count: async () => (await get()).length,
-  };
-}
-
 builder.queryFields((t) => ({
   user: t.field({
     type: User,
@@ -247,7 +159,7 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx, info) =>
       alongside(
         findUser(args, ctx),
-        selectsField(info, ['teams', 'roles']) && ctx.loaders.groupSnapshot(),
+        selectsField(info, ['teams', 'roles']) && ctx.directory.readAhead('groups'),
       ),
   }),
   users: t.connection(
@@ -266,8 +178,8 @@ builder.queryFields((t) => ({
       resolve: (_root, args, ctx, info) => {
         // Teams and roles come from the Groups snapshot: read it alongside the users page.
         return alongside(
-          resolveOffsetConnection(args, usersSource(ctx, args.filter ?? {})),
-          selectsField(info, ['teams', 'roles']) && ctx.loaders.groupSnapshot(),
+          resolveOffsetConnection(args, ctx.directory.users(args.filter ?? {})),
+          selectsField(info, ['teams', 'roles']) && ctx.directory.readAhead('groups'),
         );
       },
     },
@@ -292,12 +204,12 @@ function findUser(args: UserLookupArgs, ctx: Context): Promise<UserModel | null>
   }
   if (args.id) {
     if (args.id.typename !== 'User') return Promise.resolve(null);
-    return ctx.loaders.userById.load(args.id.id);
+    return ctx.directory.user(args.id.id);
   }
   if (args.keeperId != null) {
     checkKeeperId(ctx, 'User', args.keeperId, 'keeperId');
-    return ctx.loaders.userById.load(args.keeperId);
+    return ctx.directory.user(args.keeperId);
   }
-  if (args.userName != null) return ctx.loaders.userByUserName.load(args.userName);
-  return ctx.loaders.userByExternalId.load(args.externalId as string);
+  if (args.userName != null) return ctx.directory.userByUserName(args.userName);
+  return ctx.directory.userByExternalId(args.externalId as string);
 }

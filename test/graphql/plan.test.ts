@@ -3,7 +3,7 @@ import { growUsers } from '../../src/emulator/seed.ts';
 import { NodesDocument, TeamsWithMembersDocument, UserPageDocument } from '../generated/graphql.ts';
 import { type Stack, startStack } from '../helpers.ts';
 
-// The lookup plan (src/plan.ts) as the facade runs it: upstream calls from the emulator's log,
+// The lookup plan (src/directory/reads/plan.ts) as the facade runs it: upstream calls from the emulator's log,
 // dependent rounds from extensions.upstream.rounds.
 
 const globalId = (id: string) => Buffer.from(`User:${id}`).toString('base64');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapLimit } from '../../src/loaders.ts';
+import { mapLimit } from '../../src/directory/reads/env.ts';
 import {
   AddTeamMembersReadBackDocument,
   CreateTeamReadBackDocument,

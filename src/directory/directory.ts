@@ -1,0 +1,217 @@
+import type { Caller } from '../caller-auth.ts';
+import type { IdempotencyStore } from '../idempotency.ts';
+import type { GroupLocks } from '../locks.ts';
+import {
+  type GroupModel,
+  isTeam,
+  type RoleModel,
+  type TeamModel,
+  type UserModel,
+} from '../model.ts';
+import { createReadCache, type ReadCache } from './reads/cache.ts';
+import type { Decision, ReadEnv } from './reads/env.ts';
+import type { GroupSnapshot } from './reads/groups.ts';
+import { type UserFilter, userListing } from './reads/listing.ts';
+import { mappedSource, type OffsetSource } from './reads/source.ts';
+import type { WriteEnv } from './writes/env.ts';
+import {
+  changeMembers,
+  createGroup,
+  deleteGroup,
+  type MemberChange,
+  renameGroup,
+  setMembers,
+} from './writes/groups.ts';
+import { type RunInfo, runMutation } from './writes/run.ts';
+import {
+  createUser,
+  deprovisionUser,
+  replaceUser,
+  setUserActive,
+  type UserAttributes,
+  type UserChanges,
+  updateUser,
+} from './writes/users.ts';
+
+// The directory of one request: every read and write of Keeper the schema asks for, each one
+// call. Reads are batched and cached for the request (reads/); a write (writes/) makes the
+// directory forget them all at once by building a new cache (`invalidate`), so nothing read
+// before a write answers for after it.
+
+export type Directory = ReturnType<typeof createDirectory>;
+
+export type DirectoryDeps = ReadEnv & {
+  locks: GroupLocks;
+  idempotency: IdempotencyStore;
+  caller: Caller;
+};
+
+export type GroupKind = 'Team' | 'Role';
+
+type ModelOf<K extends GroupKind> = K extends 'Team' ? TeamModel : RoleModel;
+
+export type TeamFilter = {
+  name?: string | null;
+  nameContains?: string | null;
+  externalId?: string | null;
+};
+
+/** A nested read that a resolver starts alongside its own (see schema/selection.ts `alongside`). */
+export type ReadAhead = 'groups' | 'membership';
+
+const isKind =
+  <K extends GroupKind>(kind: K) =>
+  (g: GroupModel | undefined): g is ModelOf<K> =>
+    g?.kind === kind;
+
+/** A team or role to create; a role's name is given without the role prefix. */
+export type NewGroup = {
+  name: string;
+  externalId?: string | null;
+  memberIds: string[];
+  allowDuplicateName?: boolean | null;
+};
+
+export function createDirectory(env: DirectoryDeps) {
+  /** Strategies chosen in this request, in order; reported in `extensions.upstream.batches`. */
+  const decisions: Decision[] = [];
+  /** Whether the operation selects a field that needs memberships (set by the app per request). */
+  let expectsMembership = false;
+  const build = (): ReadCache =>
+    createReadCache(
+      env,
+      (decision) => decisions.push(decision),
+      () => expectsMembership,
+    );
+  let reads = build();
+  const invalidate = () => {
+    reads = build();
+  };
+  const writes: WriteEnv = { ...env, reads: () => reads, invalidate };
+  /** The upstream name of a team or role: a role's carries the role prefix. */
+  const displayName = (kind: GroupKind, name: string) =>
+    kind === 'Role' ? `${env.upstream.rolePrefix}${name}` : name;
+
+  const user = (id: string): Promise<UserModel | null> => reads.users.byId.load(id);
+  const groups = (): Promise<GroupSnapshot> => reads.groups.snapshot();
+
+  const group = async <K extends GroupKind>(kind: K, keeperId: string) => {
+    const found = (await groups()).byId.get(keeperId);
+    return isKind(kind)(found) ? found : null;
+  };
+
+  return {
+    // ---- users ----------------------------------------------------------------------------------
+    user,
+    usersById: (ids: readonly string[]) => Promise.all(ids.map(user)),
+    userByUserName: (userName: string) => reads.users.byUserName.load(userName),
+    userByExternalId: (externalId: string) => reads.users.byExternalId.load(externalId),
+    /** The `users` list, filtered. */
+    users: (filter: UserFilter): OffsetSource<UserModel> => userListing(env, reads.users, filter),
+
+    // ---- teams and roles ------------------------------------------------------------------------
+    groups,
+    /** The team or role with this id, or null (also when it is a group of the other kind). */
+    group,
+    groupsById: async <K extends GroupKind>(kind: K, ids: readonly string[]) => {
+      const { byId } = await groups();
+      return ids.map((id) => {
+        const found = byId.get(id);
+        return isKind(kind)(found) ? found : null;
+      });
+    },
+    /**
+     * The teams, or roles, with this name, compared without case. A role name may be given with
+     * or without the role prefix.
+     */
+    groupsNamed: async <K extends GroupKind>(kind: K, name: string): Promise<ModelOf<K>[]> => {
+      const prefix = env.upstream.rolePrefix;
+      const displayName = kind === 'Role' && !name.startsWith(prefix) ? `${prefix}${name}` : name;
+      return (await reads.groups.where('displayName', displayName)).filter(isKind(kind));
+    },
+    /** The teams that meet `filter`; an exact name or externalId is asked upstream. */
+    teams: async (filter: TeamFilter): Promise<TeamModel[]> => {
+      const candidates =
+        filter.name != null
+          ? reads.groups.where('displayName', filter.name)
+          : filter.externalId != null
+            ? reads.groups.where('externalId', filter.externalId)
+            : groups().then((snapshot) => snapshot.all);
+      const needle = filter.nameContains?.toLowerCase();
+      return (await candidates)
+        .filter(isTeam)
+        .filter(
+          (g) =>
+            (filter.name == null || g.name.toLowerCase() === filter.name.toLowerCase()) &&
+            (filter.externalId == null || g.group.externalId === filter.externalId) &&
+            (needle === undefined || g.name.toLowerCase().includes(needle)),
+        );
+    },
+    /** The roles whose name contains `nameContains` (without case), or all. */
+    roles: async (nameContains: string | null | undefined): Promise<RoleModel[]> => {
+      const { roles } = await groups();
+      const needle = nameContains?.toLowerCase();
+      return needle === undefined
+        ? roles
+        : roles.filter((r) => r.name.toLowerCase().includes(needle));
+    },
+
+    // ---- membership -----------------------------------------------------------------------------
+    /** The teams, or roles, of this node a user belongs to. */
+    groupsOf: async <K extends GroupKind>(kind: K, of: UserModel): Promise<ModelOf<K>[]> =>
+      (await reads.membership.groupsOfUser(of)).filter(isKind(kind)),
+    /**
+     * The members of a team or role. The member ids come from the request's membership index
+     * (Group.members, or one user scan when the upstream omits them); only the users of the
+     * requested page are loaded, through the batched user lookup.
+     */
+    membersOf: async (of: GroupModel): Promise<OffsetSource<UserModel>> => {
+      const ids = (await reads.membership.membershipIndex()).get(of.group.id) ?? [];
+      return mappedSource<string, UserModel>(ids, (page) => Promise.all(page.map(user)));
+    },
+
+    // ---- planning -------------------------------------------------------------------------------
+    /** Starts a read that nested fields will need; `false` when there is none to start. */
+    readAhead: (what: ReadAhead): Promise<unknown> | false =>
+      what === 'groups' ? groups() : reads.membership.membershipScan(),
+    /** The operation selects a field that needs memberships: read Groups with their members. */
+    expectMembership() {
+      expectsMembership = true;
+    },
+    decisions: decisions as readonly Decision[],
+
+    // ---- writes ---------------------------------------------------------------------------------
+    /**
+     * Runs a write once per idempotency key (writes/run.ts), then forgets every read of the
+     * request, so that the payload is read fresh.
+     */
+    run: <T extends object>(
+      mutation: string,
+      key: string | undefined,
+      input: { clientMutationId?: string | null | undefined },
+      execute: (run: RunInfo) => Promise<T>,
+    ) => runMutation(writes, mutation, key, input, execute),
+    createUser: (
+      input: UserAttributes & { teamIds: readonly string[]; roleIds: readonly string[] },
+      run: RunInfo,
+    ) => createUser(writes, input, run),
+    updateUser: (id: string, changes: UserChanges) => updateUser(writes, id, changes),
+    replaceUser: (id: string, input: UserAttributes & { active: boolean }) =>
+      replaceUser(writes, id, input),
+    setUserActive: (id: string, active: boolean) => setUserActive(writes, id, active),
+    deprovisionUser: (id: string) => deprovisionUser(writes, id),
+    createGroup: <K extends GroupKind>(kind: K, input: NewGroup, run: RunInfo) =>
+      createGroup(writes, kind, { ...input, displayName: displayName(kind, input.name) }, run),
+    renameGroup: <K extends GroupKind>(
+      kind: K,
+      keeperId: string,
+      name: string,
+      allowDuplicateName: boolean,
+    ) => renameGroup(writes, kind, keeperId, displayName(kind, name), allowDuplicateName),
+    deleteGroup: (kind: GroupKind, keeperId: string) => deleteGroup(writes, kind, keeperId),
+    changeMembers: <K extends GroupKind>(kind: K, keeperId: string, change: MemberChange) =>
+      changeMembers(writes, kind, keeperId, change),
+    setMembers: <K extends GroupKind>(kind: K, keeperId: string, userIds: readonly string[]) =>
+      setMembers(writes, kind, keeperId, userIds),
+  };
+}
