@@ -3,7 +3,7 @@ import { builder } from './builder.ts';
 import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
 import { findGroup, loadGroups, resolveMembers } from './groups.ts';
 import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
-import { alongside, selectsField } from './selection.ts';
+import { selectsField } from './selection.ts';
 
 builder.node(Team, {
   description:
@@ -94,12 +94,9 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, ctx, info) => {
-        const teams = await alongside(
-          ctx.directory.teams(args.filter ?? {}),
-          // Without Group.members, membership comes from the user scan: read it meanwhile.
-          selectsField(info, ['members']) && ctx.directory.readAhead('membership'),
-        );
-        return resolveOffsetConnection(args, teams);
+        // Without Group.members, membership comes from the user scan: read it meanwhile.
+        const ahead = selectsField(info, ['members']) ? 'membership' : undefined;
+        return resolveOffsetConnection(args, await ctx.directory.teams(args.filter ?? {}, ahead));
       },
     },
     TeamConnection,
