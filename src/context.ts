@@ -4,6 +4,7 @@ import type { Audit } from './audit.ts';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { createDirectory, type Directory } from './directory/directory.ts';
+import type { Mirror } from './directory/mirror/mirror.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { GroupLocks } from './locks.ts';
 import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
@@ -35,6 +36,8 @@ export type Context = {
   idempotency: IdempotencyStore;
   /** Per-group write locks of read-then-write mutations (src/locks.ts). */
   locks: GroupLocks;
+  /** The directory mirror shared by every request (src/directory/mirror); undefined with MIRROR=off. */
+  mirror: Mirror | undefined;
 };
 
 export type ContextDeps = {
@@ -44,6 +47,7 @@ export type ContextDeps = {
   upstream: UpstreamInfo;
   idempotency: IdempotencyStore;
   locks: GroupLocks;
+  mirror?: Mirror | undefined;
   /** Watches each SCIM attempt of a request (request id and trace headers, spans). */
   observeUpstream?: (request: Request) => AttemptObserver;
 };
@@ -62,6 +66,7 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
   const { config, observeUpstream: _observe, ...shared } = deps;
   return {
     ...shared,
+    mirror: deps.mirror,
     directory: createDirectory({
       scim: deps.scim,
       upstream: deps.upstream,

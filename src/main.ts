@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { createCallerAuth } from './caller-auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { createMirror, type Mirror } from './directory/mirror/mirror.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
 import { createLogger, createRedactor, defaultLogFormat } from './log.ts';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   let scim: ScimClient | undefined;
   let server: Server | undefined;
   let shared: SharedState | undefined;
+  let mirror: Mirror | undefined;
   let stopTracing: (() => Promise<void>) | undefined;
   const shutdown = async (signal: string) => {
     // npm forwards the signal it got, and a terminal's Ctrl-C reaches the whole process group:
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     log(`${signal}: shutting down (/ready answers 503, in-flight requests get ${graceMs} ms)`);
     lifecycle.beginShutdown();
     const outcome = server?.listening ? await drainServer(server, graceMs) : 'drained';
+    await mirror?.close();
     await scim?.close();
     await shared?.close();
     await emulator?.close();
@@ -160,7 +163,26 @@ async function main(): Promise<void> {
       log(`SIGHUP: keys not reloaded, the keys in use stay. ${(error as Error).message}`);
     }
   });
+  // The directory mirror: one copy of the node for every request, refreshed in the background
+  // (and shared through Redis with the other replicas when REDIS_URL is set).
+  if (config.mirror.enabled) {
+    mirror = createMirror({
+      scim,
+      rolePrefix: info.rolePrefix,
+      refreshSeconds: config.mirror.refreshSeconds,
+      retention: config.mirror.retention,
+      pageSize: config.scim.pageSize,
+      concurrency: config.scim.requestConcurrency,
+      groupMembers: config.scim.groupMembers,
+      redis: sharedState.redis,
+      onError: (what, error) =>
+        logger.warn(`${what} failed (${(error as Error).message}); the mirror keeps its snapshot`),
+    });
+    mirror.start();
+    log(`directory mirror on: refreshed every ${config.mirror.refreshSeconds} s`);
+  }
   const app = createApp({
+    mirror,
     log: logger,
     metrics,
     tracing: traces?.tracing,

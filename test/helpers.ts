@@ -2,6 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { type App, type AppDeps, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { createMirror, type Mirror, type MirrorOptions } from '../src/directory/mirror/mirror.ts';
 import {
   createEmulator,
   type Emulator,
@@ -34,6 +35,8 @@ export type Stack = {
   upstream: UpstreamInfo;
   /** Shutdown state the app's `/ready` reads. */
   lifecycle: Lifecycle;
+  /** The directory mirror given to the app (only with the `mirror` option). */
+  mirror: Mirror | undefined;
   /** Errors the app masked, as logged (tests assert none leaked). */
   masked: unknown[];
   /** Runs a typed operation through `app.fetch` (no port) and returns the parsed answer. */
@@ -70,6 +73,11 @@ export async function startStack(
     probe?: boolean;
     /** Overrides of the app's dependencies (a logger, metrics, tracing). */
     app?: Partial<AppDeps>;
+    /**
+     * Give the app a directory mirror over the stack's client (not started: tests refresh it by
+     * hand, so that the upstream calls they count are their own).
+     */
+    mirror?: Partial<MirrorOptions>;
   } = {},
 ): Promise<Stack> {
   const profile = options.emulator?.profile ?? PROFILE;
@@ -104,7 +112,11 @@ export async function startStack(
   if (options.probe !== false) await upstream.ensureProbed();
   const masked: unknown[] = [];
   const lifecycle = createLifecycle();
+  const mirror = options.mirror
+    ? createMirror({ scim, rolePrefix: upstream.rolePrefix, ...options.mirror })
+    : undefined;
   const app = createApp({
+    mirror,
     lifecycle,
     config,
     scim,
@@ -121,6 +133,7 @@ export async function startStack(
     scim,
     upstream,
     lifecycle,
+    mirror,
     masked,
     async run(document, variables, headers = {}) {
       const response = await app.fetch('http://facade.test/graphql', {
@@ -134,6 +147,7 @@ export async function startStack(
       emulator.log.entries.map(({ method, path, status }) => ({ method, path, status })),
     resetLog: () => emulator.log.clear(),
     async close() {
+      await mirror?.close();
       await scim.close();
       // A test may have closed the emulator already to make the upstream unreachable.
       await emulator.close().catch(() => {});
