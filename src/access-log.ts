@@ -14,6 +14,7 @@ import { ScimError } from './scim/errors.ts';
 
 type Entry = {
   started: number;
+  path: string;
   ctx?: Context;
   operation?: { name: string | undefined; type: string };
   errors: readonly GraphQLError[];
@@ -25,8 +26,8 @@ export function useAccessLog(log: Logger): Plugin<Context> {
   const entries = new WeakMap<Request, Entry>();
 
   return {
-    onRequest({ request }) {
-      entries.set(request, { started: performance.now(), errors: [] });
+    onRequest({ request, url }) {
+      entries.set(request, { started: performance.now(), path: url.pathname, errors: [] });
     },
     onExecute({ args }) {
       const ctx = args.contextValue as Context;
@@ -50,10 +51,21 @@ export function useAccessLog(log: Logger): Plugin<Context> {
       response.headers.set(REQUEST_ID_HEADER, id);
       const entry = entries.get(request);
       if (!entry) return;
-      const path = new URL(request.url).pathname;
-      const upstream = entry.ctx?.stats.summary();
+      const { path } = entry;
       const failed = entry.ctx?.stats.calls.filter((c) => c.errorCode !== undefined) ?? [];
       const errors = entry.errors.map(describeError);
+      const unexpected = errors.some((e) => e.code === 'INTERNAL_SERVER_ERROR');
+      const level =
+        unexpected || response.status >= 500
+          ? 'error'
+          : errors.length > 0 || failed.length > 0 || response.status >= 400
+            ? 'warn'
+            : PROBES.has(path)
+              ? 'debug'
+              : 'info';
+      // The line is only built when it is written (the bench runs at warn: no line per answer).
+      if (!log.isLevelEnabled(level)) return;
+      const upstream = entry.ctx?.stats.summary();
       const line = {
         reqId: id,
         method: request.method,
@@ -80,13 +92,7 @@ export function useAccessLog(log: Logger): Plugin<Context> {
           : {}),
         ...(errors.length > 0 ? { errors } : {}),
       };
-      const unexpected = errors.some((e) => e.code === 'INTERNAL_SERVER_ERROR');
-      const msg = `${request.method} ${path} ${response.status}`;
-      if (unexpected || response.status >= 500) log.error(line, msg);
-      else if (errors.length > 0 || failed.length > 0 || response.status >= 400)
-        log.warn(line, msg);
-      else if (PROBES.has(path)) log.debug(line, msg);
-      else log.info(line, msg);
+      log[level](line, `${request.method} ${path} ${response.status}`);
     },
   };
 }

@@ -12,6 +12,7 @@ import {
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
 import { type Audit, createMemoryAuditStore, useUnauthenticatedAudit } from './audit.ts';
+import { useRequestBodyLimit } from './body-limit.ts';
 import {
   type CallerAuth,
   type CallerLimiter,
@@ -24,6 +25,7 @@ import { type Context, createContext } from './context.ts';
 import type { Mirror } from './directory/mirror/mirror.ts';
 import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
+import { useCompiledQueries } from './execution.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -155,6 +157,9 @@ export function createApp(deps: AppDeps): App {
     schema,
     graphqlEndpoint,
     landingPage: false,
+    // Limited by useRequestBodyLimit below, at the same 25 MB without counting bodies that say
+    // their length (src/body-limit.ts).
+    maxRequestBodySize: false,
     // Yoga reports each masked error itself; errors.ts and the access log already have, so its
     // messages go to debug.
     logging: deps.logging === false ? false : yogaLogger(log),
@@ -213,6 +218,8 @@ export function createApp(deps: AppDeps): App {
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
       useReadsBySelection(),
+      // Queries run compiled by graphql-jit (src/execution.ts).
+      useCompiledQueries(),
       !config.server.introspection && useNoIntrospection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
       useReadinessCheck({
@@ -226,6 +233,8 @@ export function createApp(deps: AppDeps): App {
                 ...(deps.readiness ?? []),
               ]),
       }),
+      // Last, so that it wraps whichever request parser the plugins above chose.
+      useRequestBodyLimit(),
     ],
   });
 }

@@ -15,9 +15,11 @@ import type { UpstreamInfo } from './upstream.ts';
 export type Context = {
   /** The audit trail: mutations and refused attempts are recorded here (src/audit.ts). */
   audit: Audit;
-  scim: ScimClient;
   upstream: UpstreamInfo;
-  /** Every read (and, through it, every write) of Keeper this request makes (src/directory/). */
+  /**
+   * Every read and write of Keeper this request makes (src/directory/): the schema reaches the
+   * SCIM client, the idempotency store and the group locks only through it.
+   */
   directory: Directory;
   /** KEEPER_ID_FORMAT: how ids a caller gives are checked (src/schema/ids.ts). */
   idFormat: Config['scim']['idFormat'];
@@ -32,10 +34,6 @@ export type Context = {
   request: Request;
   /** Who sent the request (an API key's digest, or anonymous); scopes idempotency keys. */
   caller: Caller;
-  /** Idempotency keys of mutations; shared by all requests (src/idempotency.ts). */
-  idempotency: IdempotencyStore;
-  /** Per-group write locks of read-then-write mutations (src/locks.ts). */
-  locks: GroupLocks;
   /** The directory mirror shared by every request (src/directory/mirror); undefined with MIRROR=off. */
   mirror: Mirror | undefined;
 };
@@ -63,15 +61,19 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
     onCall: stats.record,
     observe: deps.observeUpstream?.(request),
   };
-  const { config, observeUpstream: _observe, ...shared } = deps;
+  const { audit, config, upstream } = deps;
   return {
-    ...shared,
+    audit,
+    upstream,
     mirror: deps.mirror,
     directory: createDirectory({
       scim: deps.scim,
-      upstream: deps.upstream,
+      upstream,
       config: config.scim,
       call,
+      locks: deps.locks,
+      idempotency: deps.idempotency,
+      caller,
     }),
     idFormat: config.scim.idFormat,
     production: config.server.production,

@@ -33,7 +33,7 @@ export interface IdempotencyStore {
 
 type Entry =
   | { state: 'in-flight'; fingerprint: string; settled: Promise<void>; wake: () => void }
-  /** `json`: the result as stored, compact (ids, not objects; see mutations/stored.ts). */
+  /** `json`: the result as stored, compact (ids, not objects; see src/directory/writes/stored.ts). */
   | { state: 'done'; fingerprint: string; json: string; expiresAt: number; bytes: number }
   | { state: 'uncertain'; fingerprint: string; expiresAt: number; bytes: number };
 

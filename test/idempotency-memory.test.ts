@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compactPayload } from '../src/directory/writes/stored.ts';
 import { createMemoryIdempotencyStore, fingerprint } from '../src/idempotency.ts';
-import { compactPayload } from '../src/mutations/stored.ts';
 import { RenameTeamDocument, SetTeamMembersChangesDocument } from './generated/graphql.ts';
 import { type Stack, startStack } from './helpers.ts';
 import { teamGid, userGid } from './mutations/helpers.ts';

@@ -1,3 +1,6 @@
+import type { Caller } from '../caller-auth.ts';
+import type { IdempotencyStore } from '../idempotency.ts';
+import type { GroupLocks } from '../locks.ts';
 import {
   type GroupModel,
   isTeam,
@@ -10,13 +13,38 @@ import type { Decision, ReadEnv } from './reads/env.ts';
 import type { GroupSnapshot } from './reads/groups.ts';
 import { type UserFilter, userListing } from './reads/listing.ts';
 import { mappedSource, type OffsetSource } from './reads/source.ts';
+import type { WriteEnv } from './writes/env.ts';
+import {
+  changeMembers,
+  createGroup,
+  deleteGroup,
+  type MemberChange,
+  renameGroup,
+  setMembers,
+} from './writes/groups.ts';
+import { type RunInfo, runMutation } from './writes/run.ts';
+import {
+  createUser,
+  deprovisionUser,
+  replaceUser,
+  setUserActive,
+  type UserAttributes,
+  type UserChanges,
+  updateUser,
+} from './writes/users.ts';
 
-// The directory of one request: every read of Keeper the schema asks for, each one call. Reads
-// are batched and cached for the request (reads/); a write makes the directory forget them all
-// at once by building a new cache (`invalidate`), so nothing read before a write answers for
-// after it.
+// The directory of one request: every read and write of Keeper the schema asks for, each one
+// call. Reads are batched and cached for the request (reads/); a write (writes/) makes the
+// directory forget them all at once by building a new cache (`invalidate`), so nothing read
+// before a write answers for after it.
 
 export type Directory = ReturnType<typeof createDirectory>;
+
+export type DirectoryDeps = ReadEnv & {
+  locks: GroupLocks;
+  idempotency: IdempotencyStore;
+  caller: Caller;
+};
 
 export type GroupKind = 'Team' | 'Role';
 
@@ -36,7 +64,15 @@ const isKind =
   (g: GroupModel | undefined): g is ModelOf<K> =>
     g?.kind === kind;
 
-export function createDirectory(env: ReadEnv) {
+/** A team or role to create; a role's name is given without the role prefix. */
+export type NewGroup = {
+  name: string;
+  externalId?: string | null;
+  memberIds: string[];
+  allowDuplicateName?: boolean | null;
+};
+
+export function createDirectory(env: DirectoryDeps) {
   /** Strategies chosen in this request, in order; reported in `extensions.upstream.batches`. */
   const decisions: Decision[] = [];
   /** Whether the operation selects a field that needs memberships (set by the app per request). */
@@ -48,6 +84,13 @@ export function createDirectory(env: ReadEnv) {
       () => expectsMembership,
     );
   let reads = build();
+  const invalidate = () => {
+    reads = build();
+  };
+  const writes: WriteEnv = { ...env, reads: () => reads, invalidate };
+  /** The upstream name of a team or role: a role's carries the role prefix. */
+  const displayName = (kind: GroupKind, name: string) =>
+    kind === 'Role' ? `${env.upstream.rolePrefix}${name}` : name;
 
   const user = (id: string): Promise<UserModel | null> => reads.users.byId.load(id);
   const groups = (): Promise<GroupSnapshot> => reads.groups.snapshot();
@@ -136,13 +179,39 @@ export function createDirectory(env: ReadEnv) {
       expectsMembership = true;
     },
     decisions: decisions as readonly Decision[],
-    /** Forgets everything read so far: writes call it before returning fresh data. */
-    invalidate() {
-      reads = build();
-    },
-    /** Reads for the writes (until they move into the directory). */
-    get reads(): ReadCache {
-      return reads;
-    },
+
+    // ---- writes ---------------------------------------------------------------------------------
+    /**
+     * Runs a write once per idempotency key (writes/run.ts), then forgets every read of the
+     * request, so that the payload is read fresh.
+     */
+    run: <T extends object>(
+      mutation: string,
+      key: string | undefined,
+      input: { clientMutationId?: string | null | undefined },
+      execute: (run: RunInfo) => Promise<T>,
+    ) => runMutation(writes, mutation, key, input, execute),
+    createUser: (
+      input: UserAttributes & { teamIds: readonly string[]; roleIds: readonly string[] },
+      run: RunInfo,
+    ) => createUser(writes, input, run),
+    updateUser: (id: string, changes: UserChanges) => updateUser(writes, id, changes),
+    replaceUser: (id: string, input: UserAttributes & { active: boolean }) =>
+      replaceUser(writes, id, input),
+    setUserActive: (id: string, active: boolean) => setUserActive(writes, id, active),
+    deprovisionUser: (id: string) => deprovisionUser(writes, id),
+    createGroup: <K extends GroupKind>(kind: K, input: NewGroup, run: RunInfo) =>
+      createGroup(writes, kind, { ...input, displayName: displayName(kind, input.name) }, run),
+    renameGroup: <K extends GroupKind>(
+      kind: K,
+      keeperId: string,
+      name: string,
+      allowDuplicateName: boolean,
+    ) => renameGroup(writes, kind, keeperId, displayName(kind, name), allowDuplicateName),
+    deleteGroup: (kind: GroupKind, keeperId: string) => deleteGroup(writes, kind, keeperId),
+    changeMembers: <K extends GroupKind>(kind: K, keeperId: string, change: MemberChange) =>
+      changeMembers(writes, kind, keeperId, change),
+    setMembers: <K extends GroupKind>(kind: K, keeperId: string, userIds: readonly string[]) =>
+      setMembers(writes, kind, keeperId, userIds),
   };
 }

@@ -1,8 +1,8 @@
 import { PothosValidationError } from '@pothos/core';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Context } from '../context.ts';
+import type { NodeTypename } from '../directory/outcomes.ts';
 import { badInput } from './connection.ts';
-import type { NodeTypename } from './errors.ts';
 
 // Ids a caller gives end up in upstream URL paths ({base}/Users/{id}), so they are checked by
 // shape before any upstream call: on Keeper, user and role ids are digits (enterprise ids) and

@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import type { Context } from '../context.ts';
-import { classifyGroup, type GroupModel, type RoleModel, type TeamModel } from '../model.ts';
-import type { PayloadBase } from '../mutations/run.ts';
-import { ScimInvalidRequestError, ScimNotFoundError } from '../scim/errors.ts';
-import type { ScimGroup } from '../scim/schemas.ts';
+import type { NodeTypename } from '../directory/outcomes.ts';
+import type { PayloadBase, RunInfo } from '../directory/writes/run.ts';
 import type { builder } from './builder.ts';
-import { invalidInput, type NodeTypename, NotFoundError } from './errors.ts';
+import { invalidInput } from './errors.ts';
 
 // Building blocks shared by user-, team- and role-mutations.ts: the validation rules that need no
 // upstream (zod, run by the validation plugin before the resolver), the rules that depend on the
-// node's role prefix (zod too, but run in the resolver since the prefix is runtime state), and the
-// look-ups that name the missing object after an upstream 404.
+// node's role prefix (zod too, but run in the resolver since the prefix is runtime state), the
+// idempotency key, and the fields every input and payload has.
 
 // ---- input rules --------------------------------------------------------------------------------
 
@@ -63,8 +61,6 @@ function issuesAt(error: z.ZodError, path: (string | number)[]) {
   }));
 }
 
-export const roleGroupName = (ctx: Context, name: string) => `${ctx.upstream.rolePrefix}${name}`;
-
 /** Decoded ids, deduplicated in order (SCIM would treat duplicates as one anyway). */
 export const keeperIds = (ids: readonly { id: string }[] | null | undefined): string[] => [
   ...new Set((ids ?? []).map((g) => g.id)),
@@ -113,96 +109,42 @@ export const payloadBaseFields = <P extends PayloadBase>(
   }),
 });
 
-// ---- reading what a 404 was about -------------------------------------------------------------
+// ---- the idempotency key ----------------------------------------------------------------------
 
-export function groupModel(ctx: Context, group: ScimGroup): GroupModel {
-  return classifyGroup(group, ctx.upstream.rolePrefix);
-}
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
-/** The team or role behind `keeperId`, read fresh; NotFoundError when absent or of the other kind. */
-export async function requireGroup(
-  ctx: Context,
-  typename: 'Team',
-  keeperId: string,
-): Promise<TeamModel>;
-export async function requireGroup(
-  ctx: Context,
-  typename: 'Role',
-  keeperId: string,
-): Promise<RoleModel>;
-export async function requireGroup(
-  ctx: Context,
-  typename: 'Team' | 'Role',
-  keeperId: string,
-): Promise<GroupModel> {
-  let group: ScimGroup;
-  try {
-    group = await ctx.scim.groups.get(keeperId, ctx.call);
-  } catch (error) {
-    if (error instanceof ScimNotFoundError) throw new NotFoundError(typename, keeperId);
-    throw error;
-  }
-  const model = groupModel(ctx, group);
-  if (model.kind !== typename) throw new NotFoundError(typename, keeperId);
-  return model;
-}
+const MAX_KEY_LENGTH = 255;
+const KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_KEY_LENGTH}}$`);
 
 /**
- * After a 404 from a write that named several objects: the first one that does not exist, read
- * fresh, in the order given. Returns undefined when all exist (the 404 meant something else).
+ * The idempotency key of a call: `input.clientMutationId`, else the `Idempotency-Key` header; both
+ * given and different, or a key of the wrong shape, is invalid input (README "Idempotency").
  */
-export async function findMissing(
-  ctx: Context,
-  refs: { typename: NodeTypename; keeperId: string }[],
-): Promise<NotFoundError | undefined> {
-  ctx.directory.invalidate();
-  const users = refs.filter((r) => r.typename === 'User').map((r) => r.keeperId);
-  const [found, snapshot] = await Promise.all([
-    ctx.directory.reads.users.byId.loadMany(users),
-    refs.some((r) => r.typename !== 'User') ? ctx.directory.groups() : undefined,
-  ]);
-  const present = new Set(
-    found.filter((u) => u !== null && !(u instanceof Error)).map((u) => (u as { id: string }).id),
-  );
-  for (const ref of refs) {
-    if (ref.typename === 'User') {
-      if (!present.has(ref.keeperId)) return new NotFoundError('User', ref.keeperId);
-    } else if (snapshot?.byId.get(ref.keeperId)?.kind !== ref.typename) {
-      return new NotFoundError(ref.typename, ref.keeperId);
-    }
+function idempotencyKey(ctx: Context, given: string | null | undefined): string | undefined {
+  const header = ctx.request.headers.get(IDEMPOTENCY_HEADER) ?? undefined;
+  if (given != null && header !== undefined && given !== header) {
+    throw invalidInput({
+      path: ['input', 'clientMutationId'],
+      message: 'differs from the Idempotency-Key header; send one key, or the same in both',
+    });
   }
-  return undefined;
+  const key = given ?? header;
+  if (key !== undefined && !KEY_PATTERN.test(key)) {
+    throw invalidInput({
+      path: ['input', 'clientMutationId'],
+      message: `an idempotency key must have 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`,
+    });
+  }
+  return key;
 }
 
-/**
- * Before a write that names users as members: on an upstream that is not Keeper, the NotFoundError
- * of the first user that does not exist. Keeper answers an unknown member with a 404, which
- * explainNotFound names; other servers may answer 400 or, worse, drop the id silently.
- */
-export async function requireMembers(ctx: Context, userIds: readonly string[]): Promise<void> {
-  if (ctx.upstream.kind === 'keeper' || userIds.length === 0) return;
-  const missing = await findMissing(
-    ctx,
-    userIds.map((keeperId) => ({ typename: 'User' as const, keeperId })),
-  );
-  if (missing) throw missing;
-}
-
-/**
- * Maps a refused write to the NotFoundError of the object it named that does not exist, else
- * rethrows: Keeper answers 404 for an unknown id, other SCIM servers 400 invalidValue.
- */
-export async function explainNotFound(
+/** Runs a write once per idempotency key (src/directory/writes/run.ts). */
+export async function runMutation<T extends object>(
   ctx: Context,
-  error: unknown,
-  refs: { typename: NodeTypename; keeperId: string }[],
-): Promise<never> {
-  if (
-    error instanceof ScimNotFoundError ||
-    (error instanceof ScimInvalidRequestError && error.scimType === 'invalidValue')
-  ) {
-    const missing = await findMissing(ctx, refs);
-    if (missing) throw missing;
-  }
-  throw error;
+  mutation: string,
+  input: { clientMutationId?: string | null | undefined },
+  execute: (run: RunInfo) => Promise<T>,
+): Promise<T & PayloadBase> {
+  const key = idempotencyKey(ctx, input.clientMutationId);
+  return ctx.directory.run(mutation, key, input, execute);
 }

@@ -1,16 +1,15 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { GroupModel, RoleModel } from '../model.ts';
-import { addMembersOf, createGroup, deleteGroup, removeMembersOf } from '../mutations/groups.ts';
-import { type PayloadBase, runMutation } from '../mutations/run.ts';
-import { requires } from './access.ts';
-import { builder } from './builder.ts';
 import {
-  COMMON_ERRORS,
   NameAlreadyInUseError,
   NotFoundError,
   OutcomeUnknownError,
   UnmanagedGroupError,
-} from './errors.ts';
+} from '../directory/outcomes.ts';
+import type { PayloadBase } from '../directory/writes/run.ts';
+import type { RoleModel } from '../model.ts';
+import { requires } from './access.ts';
+import { builder } from './builder.ts';
+import { COMMON_ERRORS } from './errors.ts';
 import {
   checkRoleName,
   clientMutationIdField,
@@ -20,7 +19,7 @@ import {
   keeperIds,
   nonEmpty,
   payloadBaseFields,
-  roleGroupName,
+  runMutation,
 } from './mutation.ts';
 import { Role } from './refs.ts';
 
@@ -37,12 +36,6 @@ const rolePayload = (name: string, description: string, roleDescription: string)
       ...payloadBaseFields(t),
     }),
   });
-
-/** Only a forged global id (a team's id under the Role typename) makes this fail. */
-function asRole(model: GroupModel): RoleModel {
-  if (model.kind !== 'Role') throw new NotFoundError('Role', model.group.id);
-  return model;
-}
 
 // ---- createRole ----------------------------------------------------------------------------------
 
@@ -99,20 +92,13 @@ builder.mutationField('createRole', (t) =>
     },
     resolve: (_root, { input }, ctx) => {
       checkRoleName(ctx, input.name, ['input', 'name']);
-      return runMutation(ctx, 'createRole', input, async (run) => {
-        const model = await createGroup(
-          ctx,
+      return runMutation(ctx, 'createRole', input, async (run) => ({
+        role: await ctx.directory.createGroup(
           'Role',
-          {
-            displayName: roleGroupName(ctx, input.name),
-            externalId: input.externalId,
-            memberIds: keeperIds(input.memberIds),
-            allowDuplicateName: input.allowDuplicateName,
-          },
+          { ...input, memberIds: keeperIds(input.memberIds) },
           run,
-        );
-        return { role: asRole(model) };
-      });
+        ),
+      }));
     },
   }),
 );
@@ -160,7 +146,7 @@ builder.mutationField('deleteRole', (t) =>
     },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, 'deleteRole', input, async () => {
-        await deleteGroup(ctx, 'Role', input.id.id);
+        await ctx.directory.deleteGroup('Role', input.id.id);
         return { keeperId: input.id.id };
       }),
   }),
@@ -208,9 +194,13 @@ const assignment = (name: 'assignRole' | 'unassignRole', description: string) =>
       args: { input: t.arg({ type: Input, required: true, description: 'Role and users.' }) },
       resolve: (_root, { input }, ctx) =>
         runMutation(ctx, name, input, async () => {
-          const write = assign ? addMembersOf : removeMembersOf;
+          const userIds = keeperIds(input.userIds);
           return {
-            role: asRole(await write(ctx, 'Role', input.roleId.id, keeperIds(input.userIds))),
+            role: await ctx.directory.changeMembers(
+              'Role',
+              input.roleId.id,
+              assign ? { add: userIds, remove: [] } : { add: [], remove: userIds },
+            ),
           };
         }),
     }),

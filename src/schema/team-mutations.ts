@@ -1,33 +1,18 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { Context } from '../context.ts';
-import type { GroupModel, TeamModel } from '../model.ts';
 import {
-  addMembersOf,
-  createGroup,
-  currentMembers,
-  deleteGroup,
-  nameTaken,
-  patchMembers,
-  removeMembersOf,
-  requireNameFree,
-  withGroupLock,
-} from '../mutations/groups.ts';
-import { type PayloadBase, runMutation } from '../mutations/run.ts';
-import { ScimConflictError, ScimNotFoundError } from '../scim/errors.ts';
-import { renameGroup } from '../scim/patch.ts';
-import { requires } from './access.ts';
-import { builder } from './builder.ts';
-import {
-  COMMON_ERRORS,
   NameAlreadyInUseError,
   NotFoundError,
   OutcomeUnknownError,
   UnmanagedGroupError,
-} from './errors.ts';
+} from '../directory/outcomes.ts';
+import type { PayloadBase } from '../directory/writes/run.ts';
+import type { TeamModel } from '../model.ts';
+import { requires } from './access.ts';
+import { builder } from './builder.ts';
+import { COMMON_ERRORS } from './errors.ts';
 import {
   checkTeamName,
   clientMutationIdField,
-  groupModel,
   type InputFieldBuilder,
   idOf,
   idsOf,
@@ -35,7 +20,7 @@ import {
   keeperIds,
   nonEmpty,
   payloadBaseFields,
-  requireGroup,
+  runMutation,
 } from './mutation.ts';
 import { Team } from './refs.ts';
 
@@ -49,15 +34,6 @@ const teamPayload = (name: string, description: string, teamDescription: string)
       ...payloadBaseFields(t),
     }),
   });
-
-/**
- * The written group must be a team. Only a forged global id (a role's Keeper id under the Team
- * typename) can make it otherwise; it is then reported as not found, as the Team does not exist.
- */
-function asTeam(model: GroupModel): TeamModel {
-  if (model.kind !== 'Team') throw new NotFoundError('Team', model.group.id);
-  return model;
-}
 
 const teamIdField = (t: InputFieldBuilder) =>
   t.globalID({ required: true, description: 'The global id of the team.' });
@@ -119,20 +95,13 @@ builder.mutationField('createTeam', (t) =>
     },
     resolve: (_root, { input }, ctx) => {
       checkTeamName(ctx, input.name, ['input', 'name']);
-      return runMutation(ctx, 'createTeam', input, async (run) => {
-        const model = await createGroup(
-          ctx,
+      return runMutation(ctx, 'createTeam', input, async (run) => ({
+        team: await ctx.directory.createGroup(
           'Team',
-          {
-            displayName: input.name,
-            externalId: input.externalId,
-            memberIds: keeperIds(input.memberIds),
-            allowDuplicateName: input.allowDuplicateName,
-          },
+          { ...input, memberIds: keeperIds(input.memberIds) },
           run,
-        );
-        return { team: asTeam(model) };
-      });
+        ),
+      }));
     },
   }),
 );
@@ -179,25 +148,14 @@ builder.mutationField('renameTeam', (t) =>
     },
     resolve: (_root, { input }, ctx) => {
       checkTeamName(ctx, input.name, ['input', 'name']);
-      return runMutation(ctx, 'renameTeam', input, async () => {
-        const id = input.id.id;
-        if (!input.allowDuplicateName) {
-          await requireNameFree(ctx, 'Team', input.name, (g) => g.group.id === id);
-        }
-        try {
-          const answer = await ctx.scim.groups.patch(id, renameGroup(input.name), {
-            ...ctx.call,
-            idempotent: true,
-          });
-          const group = answer ?? (await ctx.scim.groups.get(id, ctx.call));
-          return { team: asTeam(groupModel(ctx, group)) };
-        } catch (error) {
-          if (error instanceof ScimNotFoundError) throw new NotFoundError('Team', id);
-          if (error instanceof ScimConflictError)
-            throw await nameTaken(ctx, 'Team', input.name, id);
-          throw error;
-        }
-      });
+      return runMutation(ctx, 'renameTeam', input, async () => ({
+        team: await ctx.directory.renameGroup(
+          'Team',
+          input.id.id,
+          input.name,
+          input.allowDuplicateName === true,
+        ),
+      }));
     },
   }),
 );
@@ -242,7 +200,7 @@ builder.mutationField('deleteTeam', (t) =>
     },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, 'deleteTeam', input, async () => {
-        await deleteGroup(ctx, 'Team', input.id.id);
+        await ctx.directory.deleteGroup('Team', input.id.id);
         return { keeperId: input.id.id, globalId: encodeGlobalID('Team', input.id.id) };
       }),
   }),
@@ -267,7 +225,7 @@ const membershipInput = (name: string, description: string, idsDescription: stri
 const membershipMutation = (
   name: 'addTeamMembers' | 'removeTeamMembers',
   description: string,
-  write: (ctx: Context, teamId: string, userIds: string[]) => Promise<GroupModel>,
+  change: (userIds: string[]) => { add: string[]; remove: string[] },
 ) => {
   const Name = `${name[0]?.toUpperCase()}${name.slice(1)}`;
   const Input = membershipInput(
@@ -296,7 +254,11 @@ const membershipMutation = (
       args: { input: t.arg({ type: Input, required: true, description: 'Team and users.' }) },
       resolve: (_root, { input }, ctx) =>
         runMutation(ctx, name, input, async () => ({
-          team: asTeam(await write(ctx, input.teamId.id, keeperIds(input.userIds))),
+          team: await ctx.directory.changeMembers(
+            'Team',
+            input.teamId.id,
+            change(keeperIds(input.userIds)),
+          ),
         })),
     }),
   );
@@ -305,12 +267,12 @@ const membershipMutation = (
 membershipMutation(
   'addTeamMembers',
   'Adds users to a team with one `PATCH /Groups/{id}` (`add` `members`), however many. Safe to retry. Keeper queues new memberships until they are approved.',
-  (ctx, teamId, userIds) => addMembersOf(ctx, 'Team', teamId, userIds),
+  (userIds) => ({ add: userIds, remove: [] }),
 );
 membershipMutation(
   'removeTeamMembers',
   'Removes users from a team with one `PATCH /Groups/{id}` (`remove` `members` by value), however many. Safe to retry.',
-  (ctx, teamId, userIds) => removeMembersOf(ctx, 'Team', teamId, userIds),
+  (userIds) => ({ add: [], remove: userIds }),
 );
 
 const SetTeamMembersInput = membershipInput(
@@ -373,23 +335,12 @@ builder.mutationField('setTeamMembers', (t) =>
     },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, 'setTeamMembers', input, async () => {
-        const teamId = input.teamId.id;
-        // The difference is computed from a read: no other write to the team may come between.
-        return withGroupLock(ctx, teamId, async (lock) => {
-          const team = await requireGroup(ctx, 'Team', teamId);
-          const wanted = keeperIds(input.userIds);
-          const current = await currentMembers(ctx, team.group);
-          const has = new Set(current);
-          const toAdd = wanted.filter((id) => !has.has(id));
-          const keep = new Set(wanted);
-          const toRemove = current.filter((id) => !keep.has(id));
-          if (toAdd.length + toRemove.length === 0) {
-            return { team, added: [], removed: [] };
-          }
-          await lock.assertHeld();
-          const model = await patchMembers(ctx, 'Team', teamId, { add: toAdd, remove: toRemove });
-          return { team: asTeam(model), added: toAdd, removed: toRemove };
-        });
+        const { group, added, removed } = await ctx.directory.setMembers(
+          'Team',
+          input.teamId.id,
+          keeperIds(input.userIds),
+        );
+        return { team: group, added, removed };
       }),
   }),
 );

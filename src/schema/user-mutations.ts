@@ -1,33 +1,26 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { Context } from '../context.ts';
-import { type UserModel, userNameKey } from '../model.ts';
-import { createWithLookup } from '../mutations/create.ts';
-import { type PayloadBase, runMutation } from '../mutations/run.ts';
-import { ensureMemberships, requireGroups, sendGroupsOnCreate } from '../mutations/users.ts';
-import { ScimConflictError, ScimNotFoundError, ScimSeatLimitError } from '../scim/errors.ts';
-import { userEq } from '../scim/filter.ts';
-import { replaceAttributes, setActive } from '../scim/patch.ts';
-import type { ScimUserInput } from '../scim/schemas.ts';
-import { requires } from './access.ts';
-import { builder } from './builder.ts';
 import {
-  COMMON_ERRORS,
   EmailAlreadyInUseError,
-  invalidInput,
   NotFoundError,
   OutcomeUnknownError,
   SeatLimitReachedError,
-} from './errors.ts';
+} from '../directory/outcomes.ts';
+import type { PayloadBase } from '../directory/writes/run.ts';
+import { changesSomething, type Deprovisioned } from '../directory/writes/users.ts';
+import type { UserModel } from '../model.ts';
+import { requires } from './access.ts';
+import { builder } from './builder.ts';
+import { COMMON_ERRORS, invalidInput } from './errors.ts';
 import {
   clientMutationIdField,
   email,
-  explainNotFound,
   idOf,
   idsOf,
   inputRules,
   keeperIds,
   nonEmpty,
   payloadBaseFields,
+  runMutation,
 } from './mutation.ts';
 import { User } from './refs.ts';
 
@@ -41,37 +34,6 @@ const userPayload = (name: string, description: string, userDescription: string)
       ...payloadBaseFields(t),
     }),
   });
-
-/** A fresh look-up by userName (case-insensitive), and by externalId when one was given. */
-async function findCreatedUser(
-  ctx: Context,
-  userName: string,
-  externalId: string | undefined,
-): Promise<UserModel | null> {
-  const page = await ctx.scim.users.list(
-    { filter: userEq('userName', userName), startIndex: 1, count: 10 },
-    ctx.call,
-  );
-  return (
-    page.Resources.find(
-      (u) =>
-        userNameKey(u.userName) === userNameKey(userName) &&
-        (externalId === undefined || u.externalId === externalId),
-    ) ?? null
-  );
-}
-
-/** A user from a write's answer, or read again when the upstream answered 204. */
-async function userAfterWrite(ctx: Context, id: string, answer: UserModel | undefined) {
-  return answer ?? (await ctx.scim.users.get(id, ctx.call));
-}
-
-/** Typed outcomes of a write to /Users/{id}; anything else stays a top-level error. */
-function userWriteError(error: unknown, id: string, userName?: string | null): never {
-  if (error instanceof ScimNotFoundError) throw new NotFoundError('User', id);
-  if (error instanceof ScimConflictError && userName) throw new EmailAlreadyInUseError(userName);
-  throw error;
-}
 
 const given = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
 
@@ -147,50 +109,16 @@ builder.mutationField('createUser', (t) =>
       input: t.arg({ type: CreateUserInput, required: true, description: 'The user to invite.' }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, 'createUser', input, async ({ previousUncertain }) => {
-        const teams = keeperIds(input.teamIds);
-        const roles = keeperIds(input.roleIds);
-        const groupRefs = [
-          ...teams.map((keeperId) => ({ typename: 'Team' as const, keeperId })),
-          ...roles.map((keeperId) => ({ typename: 'Role' as const, keeperId })),
-        ];
-        // Nothing is written for a team or role that does not exist.
-        await requireGroups(ctx, groupRefs);
-        const groupIds = [...teams, ...roles];
-        const groupsInBody = groupIds.length > 0 && sendGroupsOnCreate(ctx);
-        const body: ScimUserInput = {
-          userName: input.userName,
-          ...(input.displayName ? { displayName: input.displayName } : {}),
-          ...(input.externalId ? { externalId: input.externalId } : {}),
-          ...(input.givenName || input.familyName
-            ? {
-                name: {
-                  ...(input.givenName ? { givenName: input.givenName } : {}),
-                  ...(input.familyName ? { familyName: input.familyName } : {}),
-                },
-              }
-            : {}),
-          ...(groupsInBody ? { groups: groupIds.map((value) => ({ value })) } : {}),
-          active: true,
-        };
-        try {
-          const user = await createWithLookup({
-            typename: 'User',
-            describeLookup: `userName "${input.userName}"`,
-            create: () => ctx.scim.users.create(body, ctx.call),
-            lookup: () => findCreatedUser(ctx, input.userName, given(input.externalId)),
-            previousUncertain,
-            // Keeper answers 409 to a second user with the same userName.
-            upstreamRefusesDuplicates: true,
-          });
-          // An upstream that ignores User.groups (RFC 7643 read-only) gets one PATCH per group.
-          return { user: await ensureMemberships(ctx, user, groupIds, groupsInBody) };
-        } catch (error) {
-          if (error instanceof ScimConflictError) throw new EmailAlreadyInUseError(input.userName);
-          if (error instanceof ScimSeatLimitError) throw new SeatLimitReachedError();
-          return explainNotFound(ctx, error, groupRefs);
-        }
-      }),
+      runMutation(ctx, 'createUser', input, async (run) => ({
+        user: await ctx.directory.createUser(
+          {
+            ...input,
+            teamIds: keeperIds(input.teamIds),
+            roleIds: keeperIds(input.roleIds),
+          },
+          run,
+        ),
+      })),
   }),
 );
 
@@ -257,28 +185,19 @@ builder.mutationField('updateUser', (t) =>
           throw invalidInput({ path: ['input', field], message: 'cannot be cleared' });
         }
       }
-      const operations = replaceAttributes({
+      const changes = {
         userName: given(input.userName),
         displayName: given(input.displayName),
         externalId: input.externalId,
-        'name.givenName': input.givenName,
-        'name.familyName': input.familyName,
-      });
-      if (operations.length === 0) {
+        givenName: input.givenName,
+        familyName: input.familyName,
+      };
+      if (!changesSomething(changes)) {
         throw invalidInput({ path: ['input'], message: 'give at least one attribute to change' });
       }
-      return runMutation(ctx, 'updateUser', input, async () => {
-        try {
-          // Replacing scalar attributes twice has the same outcome as once: let the client retry.
-          const answer = await ctx.scim.users.patch(id, operations, {
-            ...ctx.call,
-            idempotent: true,
-          });
-          return { user: await userAfterWrite(ctx, id, answer) };
-        } catch (error) {
-          return userWriteError(error, id, input.userName);
-        }
-      });
+      return runMutation(ctx, 'updateUser', input, async () => ({
+        user: await ctx.directory.updateUser(id, changes),
+      }));
     },
   }),
 );
@@ -342,28 +261,9 @@ builder.mutationField('replaceUser', (t) =>
       input: t.arg({ type: ReplaceUserInput, required: true, description: 'The full user.' }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, 'replaceUser', input, async () => {
-        const id = input.id.id;
-        const body: ScimUserInput = {
-          userName: input.userName,
-          ...(input.displayName ? { displayName: input.displayName } : {}),
-          ...(input.externalId ? { externalId: input.externalId } : {}),
-          ...(input.givenName || input.familyName
-            ? {
-                name: {
-                  ...(input.givenName ? { givenName: input.givenName } : {}),
-                  ...(input.familyName ? { familyName: input.familyName } : {}),
-                },
-              }
-            : {}),
-          active: input.active,
-        };
-        try {
-          return { user: await ctx.scim.users.replace(id, body, ctx.call) };
-        } catch (error) {
-          return userWriteError(error, id, input.userName);
-        }
-      }),
+      runMutation(ctx, 'replaceUser', input, async () => ({
+        user: await ctx.directory.replaceUser(input.id.id, input),
+      })),
   }),
 );
 
@@ -404,19 +304,9 @@ const activeMutation = (name: 'lockUser' | 'unlockUser', active: boolean, descri
       },
       args: { input: t.arg({ type: Input, required: true, description: 'Which user.' }) },
       resolve: (_root, { input }, ctx) =>
-        runMutation(ctx, name, input, async () => {
-          const id = input.id.id;
-          try {
-            // Setting `active` twice is setting it once: retried like a PUT.
-            const answer = await ctx.scim.users.patch(id, setActive(active), {
-              ...ctx.call,
-              idempotent: true,
-            });
-            return { user: await userAfterWrite(ctx, id, answer) };
-          } catch (error) {
-            return userWriteError(error, id);
-          }
-        }),
+        runMutation(ctx, name, input, async () => ({
+          user: await ctx.directory.setUserActive(input.id.id, active),
+        })),
     }),
   );
 };
@@ -434,11 +324,7 @@ activeMutation(
 
 const DeprovisionUserInput = UserRefInput('DeprovisionUserInput', 'The user to deprovision.');
 
-type DeprovisionPayload = {
-  state: 'LOCKED' | 'DELETED';
-  keeperId: string;
-  user: UserModel | null;
-} & PayloadBase;
+type DeprovisionPayload = Deprovisioned & PayloadBase;
 
 const DeprovisionState = builder.enumType('DeprovisionState', {
   description: 'What deprovisioning did to the user; it depends on the upstream.',
@@ -494,30 +380,6 @@ builder.mutationField('deprovisionUser', (t) =>
       input: t.arg({ type: DeprovisionUserInput, required: true, description: 'Which user.' }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, 'deprovisionUser', input, async () => {
-        const id = input.id.id;
-        const deleted = { state: 'DELETED' as const, keeperId: id, user: null };
-        try {
-          await ctx.scim.users.delete(id, ctx.call);
-        } catch (error) {
-          // On an upstream that deletes, a repeat finds nothing: the user is as deleted as asked.
-          if (
-            error instanceof ScimNotFoundError &&
-            ctx.upstream.capabilities.userDelete === 'deletes'
-          ) {
-            return deleted;
-          }
-          return userWriteError(error, id);
-        }
-        // DELETE answers 204: the user is read back to tell a lock from a delete.
-        let user: UserModel | null = null;
-        try {
-          user = await ctx.scim.users.get(id, ctx.call);
-        } catch (error) {
-          if (!(error instanceof ScimNotFoundError)) throw error;
-        }
-        ctx.upstream.observeUserDelete(user ? 'locks' : 'deletes');
-        return user ? { state: 'LOCKED' as const, keeperId: id, user } : deleted;
-      }),
+      runMutation(ctx, 'deprovisionUser', input, () => ctx.directory.deprovisionUser(input.id.id)),
   }),
 );

@@ -3,7 +3,7 @@ import { CreateTeamDocument, CreateUserDocument } from '../generated/graphql.ts'
 import { type Stack, startStack } from '../helpers.ts';
 import { calls } from './helpers.ts';
 
-// Creates are never repeated blindly (src/mutations/create.ts): after a lost answer the facade
+// Creates are never repeated blindly (src/directory/writes/create.ts): after a lost answer the facade
 // looks the object up, and only a look-up that proves it absent allows one more POST.
 
 describe('creates with a lost answer', () => {

@@ -1,6 +1,5 @@
-import type { Context } from '../context.ts';
-import type { GroupModel, UserModel } from '../model.ts';
-import { groupModel } from '../schema/mutation.ts';
+import type { GroupModel, UserModel } from '../../model.ts';
+import { groupModel, type WriteEnv } from './env.ts';
 
 // What the idempotency store keeps of a payload, and how a replay rebuilds it. A payload holds the
 // written objects (a user, a team with 200 members); the store keeps only their ids, so that a
@@ -33,7 +32,7 @@ export function compactPayload(payload: object): Record<string, unknown> {
 }
 
 /** The stored payload with every referenced object read again from the upstream. */
-export async function revivePayload<T>(ctx: Context, stored: Record<string, unknown>): Promise<T> {
+export async function revivePayload<T>(ctx: WriteEnv, stored: Record<string, unknown>): Promise<T> {
   const entries = await Promise.all(
     Object.entries(stored).map(async ([field, value]) => {
       if (!isRef(value)) return [field, value] as const;

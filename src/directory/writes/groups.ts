@@ -1,24 +1,25 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Context } from '../context.ts';
-import { groupLockName, type HeldLock } from '../locks.ts';
-import type { GroupModel } from '../model.ts';
-import {
-  NameAlreadyInUseError,
-  OutcomeUnknownError,
-  UnmanagedGroupError,
-} from '../schema/errors.ts';
-import { explainNotFound, groupModel, requireGroup, requireMembers } from '../schema/mutation.ts';
-import type { UpstreamCall } from '../scim/client.ts';
+import { groupLockName, type HeldLock } from '../../locks.ts';
+import type { GroupModel, RoleModel, TeamModel } from '../../model.ts';
+import type { UpstreamCall } from '../../scim/client.ts';
 import {
   ScimConflictError,
   ScimError,
   ScimNotFoundError,
   ScimUnavailableError,
-} from '../scim/errors.ts';
-import { groupEq } from '../scim/filter.ts';
-import { addMembers, removeMembers } from '../scim/patch.ts';
-import type { ScimGroup } from '../scim/schemas.ts';
+} from '../../scim/errors.ts';
+import { groupEq } from '../../scim/filter.ts';
+import { addMembers, removeMembers, renameGroup as renameOperation } from '../../scim/patch.ts';
+import type { ScimGroup } from '../../scim/schemas.ts';
+import {
+  NameAlreadyInUseError,
+  NotFoundError,
+  OutcomeUnknownError,
+  UnmanagedGroupError,
+} from '../outcomes.ts';
 import { createWithLookup } from './create.ts';
+import { groupModel, type WriteEnv } from './env.ts';
+import { asKind, explainNotFound, requireGroup, requireMembers, userRefs } from './lookups.ts';
 import type { RunInfo } from './run.ts';
 
 // Writes to /Groups shared by team and role mutations: a Keeper team and a Keeper role are both
@@ -26,14 +27,16 @@ import type { RunInfo } from './run.ts';
 
 type Kind = 'Team' | 'Role';
 
+type ModelOf<K extends Kind> = K extends 'Team' ? TeamModel : RoleModel;
+
 /**
  * POST /Groups. A group always gets an externalId (a new UUID when the caller gives none): it
  * marks the group as SCIM-managed, as Keeper's own clients read it (docs/keeper-scim.md §8.15), and it
  * makes the look-up after a lost answer exact, since Keeper allows two groups with one name.
  */
-export async function createGroup(
-  ctx: Context,
-  kind: Kind,
+export async function createGroup<K extends Kind>(
+  ctx: WriteEnv,
+  kind: K,
   input: {
     displayName: string;
     externalId?: string | null;
@@ -41,7 +44,7 @@ export async function createGroup(
     allowDuplicateName?: boolean | null;
   },
   run: RunInfo,
-): Promise<GroupModel> {
+): Promise<ModelOf<K>> {
   // Derived from the idempotency key when there is one: a repetition after an unknown outcome
   // must look for the externalId the first attempt sent.
   const externalId = input.externalId ?? (run.key ? uuidFrom(run.key) : randomUUID());
@@ -82,31 +85,27 @@ export async function createGroup(
       // Keeper allows two teams with one name (docs/keeper-scim.md §9.15).
       upstreamRefusesDuplicates: false,
     });
-    return groupModel(ctx, group);
+    return asKind(kind, groupModel(ctx, group));
   } catch (error) {
     if (error instanceof ScimConflictError) throw await nameTaken(ctx, kind, input.displayName);
-    return explainNotFound(
-      ctx,
-      error,
-      input.memberIds.map((keeperId) => ({ typename: 'User' as const, keeperId })),
-    );
+    return explainNotFound(ctx, error, userRefs(input.memberIds));
   }
 }
 
 /** The groups that have `displayName`, compared without case, read fresh. */
-async function groupsNamed(ctx: Context, displayName: string): Promise<GroupModel[]> {
-  return ctx.directory.reads.groups.whereFresh('displayName', displayName);
+async function groupsNamed(ctx: WriteEnv, displayName: string): Promise<GroupModel[]> {
+  return ctx.reads().groups.whereFresh('displayName', displayName);
 }
 
-const bareName = (ctx: Context, kind: Kind, displayName: string) =>
+const bareName = (ctx: WriteEnv, kind: Kind, displayName: string) =>
   kind === 'Role' ? displayName.slice(ctx.upstream.rolePrefix.length) : displayName;
 
 /**
  * NameAlreadyInUseError when another group already has `displayName` (compared without case).
  * Keeper would make a second group with the name, a server with unique names a 409.
  */
-export async function requireNameFree(
-  ctx: Context,
+async function requireNameFree(
+  ctx: WriteEnv,
   kind: Kind,
   displayName: string,
   isSelf: (g: GroupModel) => boolean,
@@ -122,8 +121,8 @@ export async function requireNameFree(
 }
 
 /** A 409 on a group write: the name is taken (RFC 7644 uniqueness); names who has it. */
-export async function nameTaken(
-  ctx: Context,
+async function nameTaken(
+  ctx: WriteEnv,
   kind: Kind,
   displayName: string,
   selfId?: string,
@@ -146,8 +145,8 @@ export type MemberChange = { add: readonly string[]; remove: readonly string[] }
  * applied: the group is read again, and the change counts as done when it holds. When that read
  * fails too, the outcome is unknown (OutcomeUnknownError), never "failed".
  */
-export async function patchMembers(
-  ctx: Context,
+async function patchMembers(
+  ctx: WriteEnv,
   kind: Kind,
   groupId: string,
   change: MemberChange,
@@ -176,14 +175,14 @@ export async function patchMembers(
     }
     return explainNotFound(ctx, error, [
       { typename: kind, keeperId: groupId },
-      ...change.add.map((keeperId) => ({ typename: 'User' as const, keeperId })),
+      ...userRefs(change.add),
     ]);
   }
 }
 
 /** A PATCH whose answer was lost: done when the group now has the change, else as failed. */
 async function settleMemberChange(
-  ctx: Context,
+  ctx: WriteEnv,
   kind: Kind,
   groupId: string,
   change: MemberChange,
@@ -212,7 +211,7 @@ async function settleMemberChange(
  * The group after a write that answered 204 (no body). The write was applied, so a failed read is
  * not a failed write: the outcome is reported as unknown rather than as an upstream failure.
  */
-async function readAfterWrite(ctx: Context, kind: Kind, groupId: string): Promise<ScimGroup> {
+async function readAfterWrite(ctx: WriteEnv, kind: Kind, groupId: string): Promise<ScimGroup> {
   try {
     return await ctx.scim.groups.get(groupId, ctx.call);
   } catch (error) {
@@ -230,23 +229,76 @@ async function readAfterWrite(ctx: Context, kind: Kind, groupId: string): Promis
  * Adds or removes members under the group's lock: a lost answer is settled by reading the group
  * (patchMembers), and no other change of the group may come between the write and that read.
  */
-const changeMembers = (ctx: Context, kind: Kind, groupId: string, change: MemberChange) =>
+export const changeMembers = <K extends Kind>(
+  ctx: WriteEnv,
+  kind: K,
+  groupId: string,
+  change: MemberChange,
+): Promise<ModelOf<K>> =>
   withGroupLock(ctx, groupId, async (lock) => {
     await lock.assertHeld();
-    return patchMembers(ctx, kind, groupId, change);
+    return asKind(kind, await patchMembers(ctx, kind, groupId, change));
   });
 
-export const addMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  changeMembers(ctx, kind, groupId, { add: userIds, remove: [] });
+/**
+ * Makes the group have exactly `wanted` as members: reads the current members, then sends the
+ * difference as one PATCH (none when nothing differs), all under the group's lock, so that no
+ * other write to the group comes between the read and the write.
+ */
+export const setMembers = <K extends Kind>(
+  ctx: WriteEnv,
+  kind: K,
+  groupId: string,
+  wanted: readonly string[],
+): Promise<{ group: ModelOf<K>; added: string[]; removed: string[] }> =>
+  withGroupLock(ctx, groupId, async (lock) => {
+    const group = await requireGroup(ctx, kind, groupId);
+    const current = await currentMembers(ctx, group.group);
+    const has = new Set(current);
+    const toAdd = wanted.filter((id) => !has.has(id));
+    const keep = new Set(wanted);
+    const toRemove = current.filter((id) => !keep.has(id));
+    if (toAdd.length + toRemove.length === 0) {
+      return { group: group as ModelOf<K>, added: [], removed: [] };
+    }
+    await lock.assertHeld();
+    const model = await patchMembers(ctx, kind, groupId, { add: toAdd, remove: toRemove });
+    return { group: asKind(kind, model), added: toAdd, removed: toRemove };
+  });
 
-export const removeMembersOf = (ctx: Context, kind: Kind, groupId: string, userIds: string[]) =>
-  changeMembers(ctx, kind, groupId, { add: [], remove: userIds });
+/**
+ * Renames a group (`PATCH` replace `displayName`), after checking that no other group has the
+ * name unless `allowDuplicateName`. Setting a name twice is setting it once: retried.
+ */
+export async function renameGroup<K extends Kind>(
+  ctx: WriteEnv,
+  kind: K,
+  groupId: string,
+  displayName: string,
+  allowDuplicateName: boolean,
+): Promise<ModelOf<K>> {
+  if (!allowDuplicateName) {
+    await requireNameFree(ctx, kind, displayName, (g) => g.group.id === groupId);
+  }
+  try {
+    const answer = await ctx.scim.groups.patch(groupId, renameOperation(displayName), {
+      ...ctx.call,
+      idempotent: true,
+    });
+    const group = answer ?? (await ctx.scim.groups.get(groupId, ctx.call));
+    return asKind(kind, groupModel(ctx, group));
+  } catch (error) {
+    if (error instanceof ScimNotFoundError) throw new NotFoundError(kind, groupId);
+    if (error instanceof ScimConflictError) throw await nameTaken(ctx, kind, displayName, groupId);
+    throw error;
+  }
+}
 
 /** The member ids of a group, read fresh: from Group.members, else from the users' groups. */
-export async function currentMembers(ctx: Context, group: ScimGroup): Promise<string[]> {
+async function currentMembers(ctx: WriteEnv, group: ScimGroup): Promise<string[]> {
   if (group.members !== undefined) return group.members.map((m) => m.value);
-  ctx.directory.invalidate();
-  return (await ctx.directory.reads.membership.membershipIndex()).get(group.id) ?? [];
+  ctx.invalidate();
+  return (await ctx.reads().membership.membershipIndex()).get(group.id) ?? [];
 }
 
 /**
@@ -254,8 +306,8 @@ export async function currentMembers(ctx: Context, group: ScimGroup): Promise<st
  * store), so that what was read is still true when the write goes out. Waiting ends with the
  * request's deadline; call `lock.assertHeld()` right before writing.
  */
-export function withGroupLock<T>(
-  ctx: Context,
+function withGroupLock<T>(
+  ctx: WriteEnv,
   groupId: string,
   fn: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
@@ -266,12 +318,9 @@ export function withGroupLock<T>(
 }
 
 /** DELETE /Groups/{id}, after checking it is this kind of group and SCIM-managed. */
-export function deleteGroup(ctx: Context, kind: Kind, groupId: string): Promise<void> {
+export function deleteGroup(ctx: WriteEnv, kind: Kind, groupId: string): Promise<void> {
   return withGroupLock(ctx, groupId, async (lock) => {
-    const model =
-      kind === 'Team'
-        ? await requireGroup(ctx, 'Team', groupId)
-        : await requireGroup(ctx, 'Role', groupId);
+    const model = await requireGroup(ctx, kind, groupId);
     if (!model.group.externalId) throw new UnmanagedGroupError(kind, groupId);
     await lock.assertHeld();
     try {

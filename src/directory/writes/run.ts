@@ -1,20 +1,19 @@
-import type { Context } from '../context.ts';
-import { fingerprint } from '../idempotency.ts';
+import { fingerprint } from '../../idempotency.ts';
 import {
   BaseError,
   IdempotencyKeyReusedError,
-  invalidInput,
   isStoredError,
   reviveError,
   type StoredError,
   storeError,
-} from '../schema/errors.ts';
+} from '../outcomes.ts';
+import type { WriteEnv } from './env.ts';
 import { compactPayload, revivePayload } from './stored.ts';
 
-// The frame every mutation runs in: idempotency key handling, and fresh reads afterwards.
+// The frame every write runs in: idempotency key handling, and fresh reads afterwards.
 // Rules (README "Idempotency"):
-// - the key is `input.clientMutationId`, else the `Idempotency-Key` header; both given and
-//   different is invalid input;
+// - the key is `input.clientMutationId`, else the `Idempotency-Key` header (the schema checks it,
+//   src/schema/define-mutation.ts);
 // - it is scoped by caller (key digest, JWT issuer and subject, or "anonymous") and mutation
 //   name; the input (minus clientMutationId) is fingerprinted;
 // - same key + same input within the TTL: the first result (payload or typed error) is returned
@@ -23,8 +22,6 @@ import { compactPayload, revivePayload } from './stored.ts';
 // - a call that fails with a top-level error (upstream down, rate limited, a bug) releases the
 //   key, so repeating it runs again; an OutcomeUnknownError is remembered as "uncertain", so the
 //   next call with the key looks the object up before creating it.
-
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /** Fields every mutation payload has. */
 export type PayloadBase = {
@@ -40,38 +37,25 @@ export type RunInfo = {
   key?: string;
 };
 
-const MAX_KEY_LENGTH = 255;
-const KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_KEY_LENGTH}}$`);
-
+/**
+ * Runs `execute` once per idempotency key (`key`, checked by the caller), and answers a repeat
+ * with the first outcome. `input` is what is fingerprinted (its clientMutationId left out).
+ */
 export async function runMutation<T extends object>(
-  ctx: Context,
+  ctx: WriteEnv,
   mutation: string,
+  key: string | undefined,
   input: { clientMutationId?: string | null | undefined },
   execute: (info: RunInfo) => Promise<T>,
 ): Promise<T & PayloadBase> {
-  const header = ctx.request.headers.get(IDEMPOTENCY_HEADER) ?? undefined;
-  const given = input.clientMutationId ?? undefined;
-  if (given !== undefined && header !== undefined && given !== header) {
-    throw invalidInput({
-      path: ['input', 'clientMutationId'],
-      message: 'differs from the Idempotency-Key header; send one key, or the same in both',
-    });
-  }
-  const key = given ?? header;
-  if (key !== undefined && !KEY_PATTERN.test(key)) {
-    throw invalidInput({
-      path: ['input', 'clientMutationId'],
-      message: `an idempotency key must have 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`,
-    });
-  }
-  const clientMutationId = given ?? null;
+  const clientMutationId = input.clientMutationId ?? null;
 
   const fresh = async (info: RunInfo) => {
     try {
       return await execute(info);
     } finally {
       // Whatever the write changed, nothing read before it may answer for after it.
-      ctx.directory.invalidate();
+      ctx.invalidate();
     }
   };
 

@@ -1,5 +1,9 @@
-import { type NodeTypename, OutcomeUnknownError } from '../schema/errors.ts';
-import { ScimConflictError, ScimRateLimitedError, ScimUnavailableError } from '../scim/errors.ts';
+import {
+  ScimConflictError,
+  ScimRateLimitedError,
+  ScimUnavailableError,
+} from '../../scim/errors.ts';
+import { type NodeTypename, OutcomeUnknownError } from '../outcomes.ts';
 
 // Creates (POST /Users, POST /Groups) are never retried blindly: the SCIM client never repeats a
 // POST, because a POST whose answer was lost may have been applied (an invited user holds a seat;
