@@ -74,6 +74,7 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
       locks: deps.locks,
       idempotency: deps.idempotency,
       caller,
+      mirror: deps.mirror,
     }),
     idFormat: config.scim.idFormat,
     production: config.server.production,
