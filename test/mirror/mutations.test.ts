@@ -29,7 +29,7 @@ describe('mutations and the directory mirror', () => {
       const created = await stack.run(CreateTeamDocument, {
         input: { name: 'Mirror Team', memberIds: [], clientMutationId: 'mirror-team-1' },
       });
-      const teamId = (created.data?.createTeam as { team: { keeperId: string } }).team.keeperId;
+      const teamId = (created.data!.createTeam as { team: { keeperId: string } }).team.keeperId;
       expect(snapshot.groups.get(teamId)).toMatchObject({ kind: 'Team', name: 'Mirror Team' });
       const added = await stack.run(AddTeamMembersDocument, {
         input: { teamId: teamGid(teamId), userIds: [userGid(user.id)] },
