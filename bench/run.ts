@@ -3,12 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createEmulator, type Emulator } from '../src/emulator/index.ts';
 import { createScimClient, type ScimClient } from '../src/scim/client.ts';
 import { userEq } from '../src/scim/filter.ts';
-import { createUpstreamInfo } from '../src/upstream.ts';
+import { createService, scimClientOptions } from '../src/service.ts';
 import {
   ask,
   cpuMs,
@@ -109,24 +108,11 @@ async function run(latencyMs: number) {
     KEEPER_SCIM_TOKEN: emulator.token,
     NODE_ENV: 'production',
   });
-  // The facade's client as `npm start` configures it; the direct baseline uses the defaults.
-  const scim = createScimClient({
-    baseUrl: emulator.baseUrl,
-    token: emulator.token,
-    connectTimeoutMs: config.scim.connectTimeoutMs,
-    requestTimeoutMs: config.scim.requestTimeoutMs,
-    maxConnections: config.scim.maxConnections,
-    retry: { maxRetries: config.scim.maxRetries },
-  });
-  const direct = createScimClient({ baseUrl: emulator.baseUrl, token: emulator.token });
-  const upstream = createUpstreamInfo({
-    scim,
-    baseUrl: emulator.baseUrl,
-    emulated: true,
-    config: config.scim,
-  });
-  await upstream.ensureProbed();
-  const app = createApp({ config, scim, upstream, logging: false });
+  // The facade as `npm start` wires it; the direct baseline is a SCIM client on the same settings.
+  const service = await createService(config, { emulated: true, app: { logging: false } });
+  if (service.probeError) throw service.probeError;
+  const { app } = service;
+  const direct = createScimClient(scimClientOptions(config, emulator));
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
@@ -166,7 +152,7 @@ async function run(latencyMs: number) {
     }
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await scim.close();
+    await service.close();
     await direct.close();
     await emulator.close();
   }

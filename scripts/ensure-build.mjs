@@ -3,7 +3,16 @@
 // a `git pull`. Plain JavaScript, so that it runs without TypeScript tooling when dist/ is current
 // (a production install has no compiler and needs none).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +28,18 @@ function newest(path) {
   let max = stat.mtimeMs;
   for (const entry of readdirSync(path)) max = Math.max(max, newest(join(path, entry)));
   return max;
+}
+
+/** Copies every .graphql file below `from` to the same relative place below `to`. */
+function copyAssets(from, to) {
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    if (entry.isDirectory()) copyAssets(source, join(to, entry.name));
+    else if (entry.name.endsWith('.graphql')) {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(source, join(to, entry.name));
+    }
+  }
 }
 
 const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'].map((p) =>
@@ -49,6 +70,9 @@ if (result.status !== 0) {
   rmSync(temp, { recursive: true, force: true });
   process.exit(result.status ?? 1);
 }
+// tsc emits only JavaScript: the files modules read beside themselves (src/graphiql.graphql, the
+// GraphiQL examples) are copied to the same place in dist/.
+copyAssets(join(root, 'src'), temp);
 writeFileSync(join(temp, '.build-stamp'), `${new Date().toISOString()}\n`);
 rmSync(dist, { recursive: true, force: true });
 renameSync(temp, dist);

@@ -11,24 +11,18 @@ import {
 } from 'graphql';
 import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
-import { type Audit, createMemoryAuditStore, useUnauthenticatedAudit } from './audit.ts';
+import { type Audit, type AuditStore, useUnauthenticatedAudit } from './audit.ts';
 import { useRequestBodyLimit } from './body-limit.ts';
-import {
-  type CallerAuth,
-  type CallerLimiter,
-  createCallerAuth,
-  hasScope,
-  UNIDENTIFIED,
-} from './caller-auth.ts';
+import { type CallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
 import { useCompiledQueries } from './execution.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
-import { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
+import type { IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
-import { createMemoryGroupLocks, type GroupLocks } from './locks.ts';
+import type { GroupLocks } from './locks.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
@@ -42,31 +36,17 @@ export type AppDeps = {
   config: Config;
   scim: ScimClient;
   upstream: UpstreamInfo;
+  /** Where mutations remember idempotency keys (SharedState: in memory, or on Redis). */
+  idempotency: IdempotencyStore;
+  /** Who callers are and what they may do (built by service.ts from the configuration). */
+  callerAuth: CallerAuth;
   /**
-   * Where mutations remember idempotency keys; pass a shared store when running replicas.
-   * @default in memory, keys kept IDEMPOTENCY_TTL_SECONDS (24 h)
+   * The audit trail's store (SharedState), and its sink.
+   * @default sink: each event logged at info as `audit`
    */
-  idempotency?: IdempotencyStore;
-  /**
-   * Who callers are and what they may do; pass one to replace its keys later (SIGHUP).
-   * @default built from the configuration (API_KEYS, API_KEYS_FILE, JWT_*)
-   */
-  callerAuth?: CallerAuth;
-  /**
-   * Counts CALLER_RATE_LIMIT when `callerAuth` is not given; pass SharedState's for replicas.
-   * @default in this process
-   */
-  callerLimiter?: CallerLimiter | undefined;
-  /**
-   * The audit trail's store and sink.
-   * @default the newest AUDIT_CAPACITY events in memory, none older than AUDIT_RETENTION; each one logged at info as `audit`
-   */
-  audit?: Partial<Audit>;
-  /**
-   * Per-group write locks; pass shared ones when running replicas.
-   * @default in this process
-   */
-  locks?: GroupLocks;
+  audit: { store: AuditStore; sink?: Audit['sink'] };
+  /** Per-group write locks (SharedState: in this process, or on Redis). */
+  locks: GroupLocks;
   /**
    * More conditions of `/ready` besides the upstream (e.g. the shared state store); each one
    * that fails turns it to 503, and the body names them all.
@@ -109,14 +89,7 @@ export const CSRF_HEADER = 'x-graphql-csrf';
  * call `app.fetch`.
  */
 export function createApp(deps: AppDeps): App {
-  const { config } = deps;
-  const idempotency =
-    deps.idempotency ??
-    createMemoryIdempotencyStore({
-      ttlMs: config.idempotencyTtlSeconds * 1000,
-      maxBytes: config.idempotencyMaxBytes,
-    });
-  const locks = deps.locks ?? createMemoryGroupLocks();
+  const { config, idempotency, locks } = deps;
   const log = deps.log ?? silentLogger;
   const { tracing } = deps;
   const observeUpstream = (request: Request): AttemptObserver => {
@@ -127,25 +100,10 @@ export function createApp(deps: AppDeps): App {
     deps.logError ?? ((error: unknown) => log.error({ err: error }, 'unexpected error'));
   const graphqlEndpoint = '/graphql';
   const audit: Audit = {
-    store:
-      deps.audit?.store ??
-      createMemoryAuditStore({
-        capacity: config.auditCapacity,
-        retentionSeconds: config.auditRetentionSeconds,
-      }),
-    sink: deps.audit?.sink ?? ((event) => log.info({ audit: event }, 'audit')),
+    store: deps.audit.store,
+    sink: deps.audit.sink ?? ((event) => log.info({ audit: event }, 'audit')),
   };
-  const auth =
-    deps.callerAuth ??
-    createCallerAuth({
-      keys: config.server.apiKeys,
-      named: config.server.namedKeys,
-      jwt: config.server.jwt,
-      ratePerMinute: config.server.callerRateLimit,
-      limiter: deps.callerLimiter,
-      graphiql: config.server.graphiql,
-      endpoint: graphqlEndpoint,
-    });
+  const auth = deps.callerAuth;
 
   return createYoga<Record<string, never>, Context>({
     schema,

@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.ts';
-import { createCallerAuth } from './caller-auth.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createEmulator, type Emulator } from './emulator/index.ts';
 import { createLifecycle, drainServer } from './lifecycle.ts';
 import { createLogger, createRedactor, defaultLogFormat } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { createScimClient, type ScimClient } from './scim/client.ts';
-import { createSharedState, type SharedState } from './stores/index.ts';
+import { createService, type Service } from './service.ts';
 import { startTracing } from './tracing.ts';
-import { createUpstreamInfo } from './upstream.ts';
 
 // The command (`npm start`): load the configuration, start the embedded emulator when no Keeper
 // upstream is configured, listen, and shut down cleanly. The only module that binds ports, reads
@@ -52,9 +48,8 @@ async function main(): Promise<void> {
   // signal, nothing closed), which would happen to a process stopped while it starts.
   const lifecycle = createLifecycle();
   let emulator: Emulator | undefined;
-  let scim: ScimClient | undefined;
+  let service: Service | undefined;
   let server: Server | undefined;
-  let shared: SharedState | undefined;
   let stopTracing: (() => Promise<void>) | undefined;
   const shutdown = async (signal: string) => {
     // npm forwards the signal it got, and a terminal's Ctrl-C reaches the whole process group:
@@ -64,8 +59,7 @@ async function main(): Promise<void> {
     log(`${signal}: shutting down (/ready answers 503, in-flight requests get ${graceMs} ms)`);
     lifecycle.beginShutdown();
     const outcome = server?.listening ? await drainServer(server, graceMs) : 'drained';
-    await scim?.close();
-    await shared?.close();
+    await service?.close();
     await emulator?.close();
     // Export the last spans before leaving, but never wait on an unreachable collector for long.
     if (stopTracing) {
@@ -99,53 +93,31 @@ async function main(): Promise<void> {
     log('Set KEEPER_SCIM_URL and KEEPER_SCIM_TOKEN to serve a real Keeper node.');
   }
 
-  // Idempotency keys, group locks and the upstream budget: in memory, or on Redis for replicas.
-  const sharedState = createSharedState(config, { log });
-  shared = sharedState;
-  if (sharedState.kind === 'redis') log(`shared state on Redis at ${sharedState.health()?.target}`);
-
   const metrics = createMetrics();
   const traces = config.process.tracing.enabled
     ? await startTracing(config.process.tracing.serviceName)
     : undefined;
   stopTracing = traces?.shutdown;
   if (traces) log(`tracing on: spans exported as the OTEL_* variables say`);
-  scim = createScimClient({
-    observe: metrics.observeUpstream,
-    baseUrl: upstream.baseUrl,
-    token: upstream.token,
-    connectTimeoutMs: config.scim.connectTimeoutMs,
-    requestTimeoutMs: config.scim.requestTimeoutMs,
-    maxConnections: config.scim.maxConnections,
-    retry: { maxRetries: config.scim.maxRetries },
-    budget: sharedState.budget,
-  });
-  const info = createUpstreamInfo({
-    scim,
-    baseUrl: upstream.baseUrl,
+  service = await createService(config, {
+    upstream,
     emulated: emulator !== undefined,
-    config: config.scim,
+    log,
+    client: { observe: metrics.observeUpstream },
+    app: { log: logger, metrics, tracing: traces?.tracing, lifecycle },
   });
-  // Learn the upstream's capabilities now, but serve even when it is down: requests re-probe.
-  await info.ensureProbed().then(
-    () =>
-      log(
-        `upstream ${upstream.baseUrl}: or-filters ${info.capabilities.orFilters ? 'on' : 'off'}, ${info.userCountHint ?? '?'} users`,
-      ),
-    (error: unknown) =>
-      logger.warn(`upstream probe failed (${(error as Error).message}); serving anyway`),
-  );
-
-  metrics.watchPool(scim, config.scim.maxConnections);
-  const callerAuth = createCallerAuth({
-    keys: config.server.apiKeys,
-    named: config.server.namedKeys,
-    jwt: config.server.jwt,
-    ratePerMinute: config.server.callerRateLimit,
-    limiter: sharedState.callerLimiter,
-    graphiql: config.server.graphiql,
-    endpoint: '/graphql',
-  });
+  const { shared, upstream: info, callerAuth } = service;
+  if (shared.kind === 'redis') log(`shared state on Redis at ${shared.health()?.target}`);
+  // The upstream's capabilities were learned now, but the service serves even when it is down:
+  // requests probe again.
+  if (service.probeError) {
+    logger.warn(`upstream probe failed (${service.probeError.message}); serving anyway`);
+  } else {
+    log(
+      `upstream ${upstream.baseUrl}: or-filters ${info.capabilities.orFilters ? 'on' : 'off'}, ${info.userCountHint ?? '?'} users`,
+    );
+  }
+  metrics.watchPool(service.scim, config.scim.maxConnections);
   // SIGHUP reads the configuration again and takes its keys (API_KEYS_FILE): keys are added,
   // removed or re-scoped without a restart. A configuration with a problem changes nothing.
   process.on('SIGHUP', () => {
@@ -160,20 +132,7 @@ async function main(): Promise<void> {
       log(`SIGHUP: keys not reloaded, the keys in use stay. ${(error as Error).message}`);
     }
   });
-  const app = createApp({
-    log: logger,
-    metrics,
-    tracing: traces?.tracing,
-    config,
-    scim,
-    upstream: info,
-    idempotency: sharedState.idempotency,
-    locks: sharedState.locks,
-    readiness: sharedState.readiness,
-    audit: { store: sharedState.audit },
-    lifecycle,
-    callerAuth,
-  });
+  const { app } = service;
   const listening = createServer(app);
   server = listening;
   await new Promise<void>((resolve) =>

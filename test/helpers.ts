@@ -1,7 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { type App, type AppDeps, createApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import type { App } from '../src/app.ts';
 import {
   createEmulator,
   type Emulator,
@@ -9,8 +8,10 @@ import {
   type EmulatorProfile,
 } from '../src/emulator/index.ts';
 import { createLifecycle, type Lifecycle } from '../src/lifecycle.ts';
-import { createScimClient, type ScimClient, type ScimClientOptions } from '../src/scim/client.ts';
-import { createUpstreamInfo, type UpstreamInfo } from '../src/upstream.ts';
+import type { ScimClient, ScimClientOptions } from '../src/scim/client.ts';
+import { createService, type ServiceOverrides } from '../src/service.ts';
+import type { UpstreamInfo } from '../src/upstream.ts';
+import { testConfig } from './test-config.ts';
 
 export type GraphQLResponse<T> = {
   data?: T | null;
@@ -69,50 +70,37 @@ export async function startStack(
     client?: Partial<ScimClientOptions>;
     probe?: boolean;
     /** Overrides of the app's dependencies (a logger, metrics, tracing). */
-    app?: Partial<AppDeps>;
+    app?: ServiceOverrides['app'];
   } = {},
 ): Promise<Stack> {
   const profile = options.emulator?.profile ?? PROFILE;
   const emulator = await createEmulator({ seed: 'demo', ...options.emulator, profile });
-  const config = loadConfig({
+  const config = testConfig({
     KEEPER_SCIM_URL: emulator.baseUrl,
     KEEPER_SCIM_TOKEN: emulator.token,
-    NODE_ENV: 'test',
     // The emulator stands for Keeper unless a test asks for a generic RFC server by name. The
     // mutation suite's second run (TEST_UPSTREAM_PROFILE) keeps Keeper's wording so that one
     // snapshot serves both runs; test/rfc checks the wording for each upstream.
     SCIM_UPSTREAM_KIND: options.emulator?.profile === 'rfc-strict' ? 'scim' : 'keeper',
     ...options.env,
   });
-  const upstreamConfig = config.upstream;
-  if (!upstreamConfig) throw new Error('test stack has no upstream');
-  const scim = createScimClient({
-    baseUrl: upstreamConfig.baseUrl,
-    token: upstreamConfig.token,
-    connectTimeoutMs: config.scim.connectTimeoutMs,
-    requestTimeoutMs: config.scim.requestTimeoutMs,
-    maxConnections: config.scim.maxConnections,
-    retry: { maxRetries: config.scim.maxRetries, minDelayMs: 1, maxDelayMs: 20 },
-    ...options.client,
-  });
-  const upstream = createUpstreamInfo({
-    scim,
-    baseUrl: upstreamConfig.baseUrl,
-    emulated: true,
-    config: config.scim,
-  });
-  if (options.probe !== false) await upstream.ensureProbed();
   const masked: unknown[] = [];
   const lifecycle = createLifecycle();
-  const app = createApp({
-    lifecycle,
-    config,
-    scim,
-    upstream,
-    logging: false,
-    logError: (e) => masked.push(e),
-    ...options.app,
+  const service = await createService(config, {
+    emulated: true,
+    client: {
+      // Fast retries; the number of retries and every timeout are the configured ones.
+      retry: { minDelayMs: 1, maxDelayMs: 20 },
+      // No shared upstream budget: the emulator's 429 faults carry Retry-After: 1, which would
+      // pause every later call of the test for a second (test/stores/budget.test.ts covers it).
+      budget: undefined,
+      ...options.client,
+    },
+    probe: options.probe !== false,
+    app: { lifecycle, logging: false, logError: (e) => masked.push(e), ...options.app },
   });
+  if (service.probeError) throw service.probeError;
+  const { app, scim, upstream } = service;
   emulator.log.clear();
 
   return {
@@ -134,7 +122,7 @@ export async function startStack(
       emulator.log.entries.map(({ method, path, status }) => ({ method, path, status })),
     resetLog: () => emulator.log.clear(),
     async close() {
-      await scim.close();
+      await service.close();
       // A test may have closed the emulator already to make the upstream unreachable.
       await emulator.close().catch(() => {});
     },

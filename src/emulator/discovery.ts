@@ -1,13 +1,16 @@
-import { SCHEMA_GROUP, SCHEMA_LIST, SCHEMA_USER } from '../scim/schemas.ts';
 import type { FilterProfile } from './filter.ts';
+import {
+  SCHEMA_GROUP,
+  SCHEMA_LIST,
+  SCHEMA_RESOURCE_TYPE,
+  SCHEMA_SCHEMA,
+  SCHEMA_SPC,
+  SCHEMA_USER,
+} from './urns.ts';
 
 // Discovery documents (RFC 7643 §5–7). Keeper serves these URLs but has never published their
 // content (docs/keeper-scim.md §2.5, §9.13); these are the constructed versions from docs/keeper-scim.md,
 // with the limits the emulator actually enforces.
-
-const SCHEMA_SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
-const SCHEMA_RESOURCE_TYPE = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
-const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 
 export const MAX_RESULTS = 1000;
 

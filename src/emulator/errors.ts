@@ -1,4 +1,4 @@
-import { SCHEMA_ERROR } from '../scim/schemas.ts';
+import { SCHEMA_ERROR } from './urns.ts';
 
 // RFC 7644 §3.12 error answers. `status` is a string on the wire; `scimType` is only set where the
 // RFC defines one (400/409 classes), never for 401/404/428 (docs/keeper-scim.md §6).

@@ -5,44 +5,45 @@ import { createEmulator, type EmulatorOptions } from './index.ts';
 // `npm run emulator`: the emulator as a standalone Keeper SCIM endpoint for local development.
 // Settings come from EMULATOR_* variables, checked all at once so one run reports every problem.
 
-const unset = (value: unknown) => (value === '' ? undefined : value);
+// One helper builds every variable, in the style of the facade's src/config.ts (the emulator
+// imports nothing from the facade): an empty or blank value counts as unset.
+const emptyAsUnset = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+
 const integer = (name: string, min: number, max: number) =>
-  z.preprocess(
-    unset,
-    z
-      .string()
-      .regex(/^\d+$/, `${name} must be a whole number between ${min} and ${max}`)
-      .transform(Number)
-      .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`)
+  emptyAsUnset(
+    z.coerce
+      .number({ error: `${name} must be a whole number between ${min} and ${max}` })
+      .int(`${name} must be a whole number between ${min} and ${max}`)
+      .min(min, `${name} must be between ${min} and ${max}`)
+      .max(max, `${name} must be between ${min} and ${max}`)
       .optional(),
   );
+/** One of `values`, in any case. */
 const oneOf = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
-    z.enum(values, { error: `${name} must be one of: ${values.join(', ')}` }).optional(),
+  emptyAsUnset(
+    z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+      z.enum(values, { error: `${name} must be one of: ${values.join(', ')}` }).optional(),
+    ),
+  );
+const text = (check?: { pattern: RegExp; message: string }) =>
+  emptyAsUnset(
+    check ? z.string().regex(check.pattern, check.message).optional() : z.string().optional(),
   );
 
 const EnvModel = z.object({
   EMULATOR_PORT: integer('EMULATOR_PORT', 0, 65_535),
-  EMULATOR_HOST: z.preprocess(unset, z.string().optional()),
-  EMULATOR_NODE_ID: z.preprocess(
-    unset,
-    z
-      .string()
-      .regex(
-        /^[1-9]\d{0,18}$/,
-        'EMULATOR_NODE_ID must be a Keeper node id: a decimal number such as 345074852429829',
-      )
-      .optional(),
-  ),
-  EMULATOR_TOKEN: z.preprocess(
-    unset,
-    z.string().regex(/^\S+$/, 'EMULATOR_TOKEN must not contain spaces').optional(),
-  ),
+  EMULATOR_HOST: text(),
+  EMULATOR_NODE_ID: text({
+    pattern: /^[1-9]\d{0,18}$/,
+    message: 'EMULATOR_NODE_ID must be a Keeper node id: a decimal number such as 345074852429829',
+  }),
+  EMULATOR_TOKEN: text({ pattern: /^\S+$/, message: 'EMULATOR_TOKEN must not contain spaces' }),
   EMULATOR_SEATS: integer('EMULATOR_SEATS', 0, 10_000_000),
   EMULATOR_PROFILE: oneOf('EMULATOR_PROFILE', ['keeper', 'rfc', 'rfc-strict']),
   EMULATOR_SEED: oneOf('EMULATOR_SEED', ['demo', 'empty']),
-  EMULATOR_ROLE_PREFIX: z.preprocess(unset, z.string().optional()),
+  EMULATOR_ROLE_PREFIX: text(),
   EMULATOR_GROUP_MEMBERS: oneOf('EMULATOR_GROUP_MEMBERS', ['include', 'omit']),
   EMULATOR_LATENCY_MS: integer('EMULATOR_LATENCY_MS', 0, 600_000),
 });

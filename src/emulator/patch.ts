@@ -4,11 +4,11 @@ import {
   type ScimResource,
   scimPatch,
 } from 'scim-patch';
-import { SCHEMA_GROUP, SCHEMA_PATCH, SCHEMA_USER } from '../scim/schemas.ts';
 import { badRequest, EmulatorError } from './errors.ts';
 import { type CompiledFilter, compileValueFilter } from './filter.ts';
 import { canonicalKeys, coerceActive, requireSchema } from './resources.ts';
 import type { EmulatorStore, GroupRecord, UserFields, UserName, UserRecord } from './store.ts';
+import { SCHEMA_GROUP, SCHEMA_PATCH, SCHEMA_USER } from './urns.ts';
 
 // PATCH (RFC 7644 §3.5.2) in every dialect Keeper receives (docs/keeper-scim.md §5 A–E), in three steps:
 //

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { SCHEMA_GROUP, SCHEMA_USER } from '../scim/schemas.ts';
 import { badRequest } from './errors.ts';
 import type { EmulatorStore, GroupInput, GroupRecord, UserInput, UserRecord } from './store.ts';
+import { SCHEMA_GROUP, SCHEMA_USER } from './urns.ts';
 
 // Wire shapes in both directions. Outgoing resources copy Keeper's recorded answers
 // (docs/keeper-scim.md §2.2): bare resources, only the core URN in `schemas`, no `meta`, unset

@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { SCHEMA_LIST } from '../scim/schemas.ts';
 import * as discovery from './discovery.ts';
 import { EmulatorError, errorBody, notFound } from './errors.ts';
 import type { FaultController, FaultKind } from './faults.ts';
@@ -23,6 +22,7 @@ import {
   type ScimUserJson,
 } from './resources.ts';
 import type { EmulatorStore } from './store.ts';
+import { SCHEMA_LIST } from './urns.ts';
 
 // node:http front of the emulator: Keeper's URL layout (docs/keeper-scim.md §1), bearer auth, content
 // types, paging, faults and the request log. Resource semantics live in store.ts and patch.ts.

@@ -47,11 +47,6 @@ export class ScimError extends Error {
     this.scimType = init.scimType;
     this.detail = init.detail;
   }
-
-  /** Whether repeating the same request may succeed (429, 5xx, network). */
-  get transient(): boolean {
-    return false;
-  }
 }
 
 /** 401 or 403: the token is wrong, unsaved, rotated, or not for this node. */
@@ -88,10 +83,6 @@ export class ScimRateLimitedError extends ScimError {
     super(message, init);
     this.retryAfterSeconds = init.retryAfterSeconds;
   }
-
-  override get transient(): boolean {
-    return true;
-  }
 }
 
 /**
@@ -116,10 +107,6 @@ export class ScimUnavailableError extends ScimError {
     super(message, init);
     this.requestSent = init.requestSent;
     this.transportCode = init.transportCode;
-  }
-
-  override get transient(): boolean {
-    return true;
   }
 }
 

@@ -5,7 +5,8 @@ import {
   type MirrorOptions,
 } from '../../src/directory/mirror/mirror.ts';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
-import { createScimClient, type ScimClient } from '../../src/scim/client.ts';
+import type { ScimClient } from '../../src/scim/client.ts';
+import { testScimClient } from '../test-config.ts';
 
 // A real emulator over loopback, a SCIM client to it, and mirrors over that client; everything
 // started here is stopped after each test. Upstream calls are counted from the emulator's
@@ -28,11 +29,7 @@ afterEach(async () => {
 
 export async function startMirrorFixture(options: EmulatorOptions = {}): Promise<MirrorFixture> {
   const emulator = await createEmulator({ seed: 'demo', ...options });
-  const scim = createScimClient({
-    baseUrl: emulator.baseUrl,
-    token: emulator.token,
-    retry: { maxRetries: 1, minDelayMs: 1, maxDelayMs: 5 },
-  });
+  const scim = testScimClient(emulator, { retry: { maxRetries: 1, minDelayMs: 1, maxDelayMs: 5 } });
   cleanups.push(async () => {
     await scim.close();
     await emulator.close().catch(() => {});

@@ -94,6 +94,7 @@ describe('user mutations', () => {
   // An upstream that compares userName with its case takes another spelling as another user.
   it('answers EmailAlreadyInUseError for a taken address, whatever its case', async ({ skip }) => {
     skip(RFC_STRICT);
+    const users = stack.emulator.store.userCount;
     const result = await stack.run(CreateUserDocument, {
       input: { userName: 'THOMAS.Brennan@Acme.Example' },
     });
@@ -107,7 +108,8 @@ describe('user mutations', () => {
     }
   `);
     expect(calls(stack)).toEqual(['POST /Users 409']);
-    expect(stack.emulator.store.userCount).toBe(521);
+    // Nobody was added.
+    expect(stack.emulator.store.userCount).toBe(users);
   });
 
   it('answers NotFoundError naming the team that does not exist', async () => {

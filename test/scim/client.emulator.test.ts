@@ -1,12 +1,7 @@
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import {
-  createScimClient,
-  type ScimClient,
-  type ScimClientOptions,
-  type UpstreamCall,
-} from '../../src/scim/client.ts';
+import type { ScimClient, ScimClientOptions, UpstreamCall } from '../../src/scim/client.ts';
 import {
   ScimConflictError,
   ScimInvalidRequestError,
@@ -25,6 +20,7 @@ import {
   replaceAttributes,
   setActive,
 } from '../../src/scim/patch.ts';
+import { testScimClient } from '../test-config.ts';
 
 // The client against the emulator over real HTTP on loopback: every operation, every error class
 // from a real answer, paging at the exact boundaries, and retries as the upstream sees them.
@@ -36,9 +32,7 @@ const clients: ScimClient[] = [];
 function client(options: Partial<ScimClientOptions> = {}) {
   const calls: UpstreamCall[] = [];
   const delays: number[] = [];
-  const c = createScimClient({
-    baseUrl: emulator.baseUrl,
-    token: emulator.token,
+  const c = testScimClient(emulator, {
     keepAliveTimeoutMs: 10,
     onCall: (call) => calls.push(call),
     retry: {
@@ -192,7 +186,7 @@ describe('scim client against the emulator: errors', () => {
 
   it('maps exhausted seats to SCIM_SEAT_LIMIT (428)', async () => {
     const small = await createEmulator({ seats: 1 });
-    const scim = createScimClient({ baseUrl: small.baseUrl, token: small.token, retry: false });
+    const scim = testScimClient(small, { retry: false });
     try {
       await scim.users.create({ userName: 'first@example.com' });
       const error = await scim.users
@@ -357,7 +351,7 @@ describe('scim client against the emulator: paging at the boundaries', () => {
 
   beforeAll(async () => {
     paging = await createEmulator({ seed: 'empty' });
-    scim = createScimClient({ baseUrl: paging.baseUrl, token: paging.token });
+    scim = testScimClient(paging);
   });
   afterAll(async () => {
     await scim.close();

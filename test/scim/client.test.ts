@@ -1,9 +1,10 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createScimClient, listQuery, type UpstreamCall } from '../../src/scim/client.ts';
+import { listQuery, type UpstreamCall } from '../../src/scim/client.ts';
 import { ScimProtocolError } from '../../src/scim/errors.ts';
 import { userEq } from '../../src/scim/filter.ts';
 import { setActive } from '../../src/scim/patch.ts';
+import { testScimClient } from '../test-config.ts';
 import { BASE_PATH, mockClient, ORIGIN, SCIM_JSON, TOKEN, user } from './mock.ts';
 
 // Transport edge cases over undici's MockAgent: what a real server (the emulator) cannot be made
@@ -108,11 +109,10 @@ describe('scim client requests', () => {
 
   it('accepts a base URL with a trailing slash', async () => {
     const { agent } = setup();
-    const client = createScimClient({
-      baseUrl: `${ORIGIN}${BASE_PATH}/`,
-      token: TOKEN,
-      dispatcher: agent,
-    });
+    const client = testScimClient(
+      { baseUrl: `${ORIGIN}${BASE_PATH}/`, token: TOKEN },
+      { dispatcher: agent },
+    );
     agent
       .get(ORIGIN)
       .intercept({ path: `${BASE_PATH}/ServiceProviderConfig`, method: 'GET' })
@@ -127,12 +127,12 @@ describe('scim client requests', () => {
   });
 
   it('refuses bad options without quoting the token', () => {
-    expect(() => createScimClient({ baseUrl: 'keeper', token: TOKEN })).toThrow(TypeError);
-    expect(() => createScimClient({ baseUrl: `${ORIGIN}?x=1`, token: TOKEN })).toThrow(TypeError);
+    expect(() => testScimClient({ baseUrl: 'keeper', token: TOKEN })).toThrow(TypeError);
+    expect(() => testScimClient({ baseUrl: `${ORIGIN}?x=1`, token: TOKEN })).toThrow(TypeError);
     const bad = `${TOKEN}\r\n`;
-    expect(() => createScimClient({ baseUrl: ORIGIN, token: bad })).toThrow(/control characters/);
+    expect(() => testScimClient({ baseUrl: ORIGIN, token: bad })).toThrow(/control characters/);
     try {
-      createScimClient({ baseUrl: ORIGIN, token: bad });
+      testScimClient({ baseUrl: ORIGIN, token: bad });
     } catch (error) {
       expect(inspect(error)).not.toContain(TOKEN);
     }

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { createScimClient, type ScimClient, type UpstreamCall } from '../../src/scim/client.ts';
+import type { ScimClient, UpstreamCall } from '../../src/scim/client.ts';
 import { ScimUnavailableError } from '../../src/scim/errors.ts';
+import { testScimClient } from '../test-config.ts';
 
 // A caller's deadline (CallOptions.deadline, the GraphQL request's) over the client's own: the
 // earlier one cuts the call off, and a call whose deadline has passed is not sent at all.
@@ -13,9 +14,7 @@ describe('CallOptions.deadline', () => {
   const calls: (UpstreamCall & { startedAt: number })[] = [];
   beforeAll(async () => {
     emulator = await createEmulator({ seed: 'empty' });
-    scim = createScimClient({
-      baseUrl: emulator.baseUrl,
-      token: emulator.token,
+    scim = testScimClient(emulator, {
       requestTimeoutMs: 20_000,
       keepAliveTimeoutMs: 10,
       retry: { maxRetries: 5, minDelayMs: 1, maxDelayMs: 5 },

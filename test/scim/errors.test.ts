@@ -75,10 +75,12 @@ describe('errorFromResponse', () => {
     expect((none as ScimRateLimitedError).retryAfterSeconds).toBeUndefined();
   });
 
-  it('marks 429 and 5xx transient, 4xx not', () => {
-    expect(errorFromResponse(request, 429, undefined).transient).toBe(true);
-    expect(errorFromResponse(request, 503, undefined).transient).toBe(true);
-    expect(errorFromResponse(request, 409, undefined).transient).toBe(false);
+  // Whether a failure is retried is the retry policy's decision (retry.ts, retry.test.ts), which
+  // also weighs the method and whether the request was sent: errors only say what happened.
+  it('tells 429 and 5xx from a 4xx by class', () => {
+    expect(errorFromResponse(request, 429, undefined)).toBeInstanceOf(ScimRateLimitedError);
+    expect(errorFromResponse(request, 503, undefined)).toBeInstanceOf(ScimUnavailableError);
+    expect(errorFromResponse(request, 409, undefined)).toBeInstanceOf(ScimConflictError);
   });
 
   it('says what was wrong with an unusable 2xx answer', () => {

@@ -1,9 +1,6 @@
 import { MockAgent } from 'undici';
-import {
-  createScimClient,
-  type ScimClientOptions,
-  type UpstreamCall,
-} from '../../src/scim/client.ts';
+import type { ScimClientOptions, UpstreamCall } from '../../src/scim/client.ts';
+import { testScimClient } from '../test-config.ts';
 
 export const ORIGIN = 'https://keeper.test';
 export const BASE_PATH = '/api/rest/scim/v2/1234567890123';
@@ -28,20 +25,21 @@ export function mockClient(options: Partial<ScimClientOptions> = {}) {
   const pool = agent.get(ORIGIN);
   const calls: UpstreamCall[] = [];
   const delays: number[] = [];
-  const client = createScimClient({
-    baseUrl: `${ORIGIN}${BASE_PATH}`,
-    token: TOKEN,
-    dispatcher: agent,
-    onCall: (call) => calls.push(call),
-    retry: {
-      minDelayMs: 1,
-      maxDelayMs: 50,
-      sleep: async (ms) => {
-        delays.push(ms);
+  const client = testScimClient(
+    { baseUrl: `${ORIGIN}${BASE_PATH}`, token: TOKEN },
+    {
+      dispatcher: agent,
+      onCall: (call) => calls.push(call),
+      retry: {
+        minDelayMs: 1,
+        maxDelayMs: 50,
+        sleep: async (ms) => {
+          delays.push(ms);
+        },
       },
+      ...options,
     },
-    ...options,
-  });
+  );
   const close = async () => {
     await client.close();
     await agent.close();

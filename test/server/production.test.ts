@@ -99,6 +99,16 @@ describe('npm start', () => {
     expect(await accepts(Number(port))).toBe(false);
     expect(tree.filter(isRunning)).toEqual([]);
   });
+
+  it('serves GraphiQL with its examples from dist/ (the build copies src/graphiql.graphql)', async () => {
+    const npm = npmStart();
+    const [, port] = await waitFor(npm, /GraphQL at http:\/\/localhost:(\d+)\/graphql/);
+    const page = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      headers: { accept: 'text/html' },
+    });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('mutation OnboardUser');
+  });
 });
 
 // --- The container image ------------------------------------------------------------------------
@@ -157,6 +167,13 @@ describe('Dockerfile', () => {
     expect(final.some((l) => /^CMD\s/i.test(l) && /npm/.test(l))).toBe(false);
     expect(finalOf('HEALTHCHECK').join(' ')).toMatch(/\/health/);
     expect(finalOf('EXPOSE').join(' ')).toContain(imageEnv.PORT ?? 'no PORT');
+  });
+
+  it('builds dist/ from all of src/ with npm run build, which copies the GraphiQL examples', () => {
+    const build = stages.find((s) => /\bAS build$/i.test(s[0] as string)) ?? [];
+    expect(build).toContain('COPY src ./src');
+    expect(build.some((l) => /^RUN npm run build\b/.test(l))).toBe(true);
+    expect(final.some((l) => /^COPY --from=build \/app\/dist \.\/dist$/.test(l))).toBe(true);
   });
 
   it('puts no secret into any layer', () => {

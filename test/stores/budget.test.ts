@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
 import type { UpstreamBudget } from '../../src/scim/budget.ts';
-import { createScimClient, type ScimClient } from '../../src/scim/client.ts';
+import type { ScimClient } from '../../src/scim/client.ts';
 import { ScimRateLimitedError } from '../../src/scim/errors.ts';
 import { createMemoryBudget, createRedisBudget } from '../../src/stores/budget.ts';
 import { redisAvailable, useRedis } from '../redis.ts';
+import { testScimClient } from '../test-config.ts';
 
 // The upstream budget: a GCRA rate and the pause after a 429, first in memory with an injected
 // clock, then in the SCIM client against the emulator, then on a real Redis shared by two
@@ -53,9 +54,7 @@ describe('the SCIM client with a budget', () => {
 
   function client(budget: UpstreamBudget, requestTimeoutMs = 15_000) {
     const sleeps: number[] = [];
-    const scim = createScimClient({
-      baseUrl: emulator.baseUrl,
-      token: emulator.token,
+    const scim = testScimClient(emulator, {
       requestTimeoutMs,
       budget,
       retry: {
@@ -97,9 +96,7 @@ describe('the SCIM client with a budget', () => {
 
   it('refuses a slot beyond the deadline, and stops waiting at once when the caller aborts', async () => {
     const budget = createMemoryBudget({ ratePerSecond: 1 });
-    const scim = createScimClient({
-      baseUrl: emulator.baseUrl,
-      token: emulator.token,
+    const scim = testScimClient(emulator, {
       requestTimeoutMs: 300,
       budget,
     });
@@ -107,9 +104,7 @@ describe('the SCIM client with a budget', () => {
     await scim.users.list({ count: 1 });
     // The next slot is 1 s away, beyond the 300 ms deadline: refused without waiting.
     await expect(scim.users.list({ count: 1 })).rejects.toBeInstanceOf(ScimRateLimitedError);
-    const slow = createScimClient({
-      baseUrl: emulator.baseUrl,
-      token: emulator.token,
+    const slow = testScimClient(emulator, {
       requestTimeoutMs: 5_000,
       budget,
     });

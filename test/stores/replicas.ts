@@ -1,12 +1,12 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { type App, createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import type { App } from '../../src/app.ts';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
-import { createScimClient, type ScimClient } from '../../src/scim/client.ts';
-import { createSharedState, type SharedState } from '../../src/stores/index.ts';
-import { createUpstreamInfo } from '../../src/upstream.ts';
+import type { ScimClient } from '../../src/scim/client.ts';
+import { createService } from '../../src/service.ts';
+import type { SharedState } from '../../src/stores/index.ts';
 import type { GraphQLResponse } from '../helpers.ts';
+import { testConfig } from '../test-config.ts';
 
 // Several replicas of the facade in one test process, each wired as `main.ts` wires one (its own
 // SCIM client and pool, its own Redis connections, its own in-process caches), all in front of
@@ -19,6 +19,8 @@ export type Replica = {
   shared: SharedState;
   /** Messages the replica logged (Redis lost / back). */
   logs: string[];
+  /** Closes its SCIM client and its Redis connections. */
+  close(): Promise<void>;
   run<R, V>(
     document: TypedDocumentNode<R, V> | string,
     variables?: V,
@@ -38,43 +40,22 @@ export async function startReplicas(options: {
   emulator?: EmulatorOptions;
 }): Promise<Replicas> {
   const emulator = await createEmulator({ seed: 'demo', ...options.emulator });
-  const config = loadConfig({
+  const config = testConfig({
     KEEPER_SCIM_URL: emulator.baseUrl,
     KEEPER_SCIM_TOKEN: emulator.token,
-    NODE_ENV: 'test',
     ...options.env,
   });
-  const upstreamConfig = config.upstream;
-  if (!upstreamConfig) throw new Error('no upstream');
   const replicas: Replica[] = [];
   for (let i = 0; i < options.count; i++) {
     const logs: string[] = [];
-    const shared = createSharedState(config, { log: (m) => logs.push(m) });
-    const scim = createScimClient({
-      baseUrl: upstreamConfig.baseUrl,
-      token: upstreamConfig.token,
-      requestTimeoutMs: config.scim.requestTimeoutMs,
-      retry: { maxRetries: config.scim.maxRetries, minDelayMs: 1, maxDelayMs: 20 },
-      budget: shared.budget,
-    });
-    const upstream = createUpstreamInfo({
-      scim,
-      baseUrl: upstreamConfig.baseUrl,
+    const service = await createService(config, {
       emulated: true,
-      config: config.scim,
+      log: (m) => logs.push(m),
+      client: { retry: { minDelayMs: 1, maxDelayMs: 20 } },
+      app: { logging: false, logError: (e) => logs.push(`masked: ${String(e)}`) },
     });
-    await upstream.ensureProbed();
-    const app = createApp({
-      config,
-      scim,
-      upstream,
-      idempotency: shared.idempotency,
-      locks: shared.locks,
-      callerLimiter: shared.callerLimiter,
-      readiness: shared.readiness,
-      logging: false,
-      logError: (e) => logs.push(`masked: ${String(e)}`),
-    });
+    if (service.probeError) throw service.probeError;
+    const { app, scim, shared } = service;
     const name = String.fromCharCode(65 + i);
     replicas.push({
       name,
@@ -82,6 +63,7 @@ export async function startReplicas(options: {
       scim,
       shared,
       logs,
+      close: () => service.close(),
       async run(document, variables, headers = {}) {
         const response = await app.fetch('http://facade.test/graphql', {
           method: 'POST',
@@ -100,10 +82,7 @@ export async function startReplicas(options: {
     emulator,
     replicas,
     async close() {
-      for (const r of replicas) {
-        await r.scim.close();
-        await r.shared.close();
-      }
+      for (const r of replicas) await r.close();
       await emulator.close().catch(() => {});
     },
   };
