@@ -80,15 +80,15 @@ export type AppDeps = {
 };
 
 /** One named condition of `/ready`. */
-export type ReadinessCheck = { name: string; check: () => Promise<boolean> };
+type ReadinessCheck = { name: string; check: () => Promise<boolean> };
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
 
 /** Header with which a caller asks for `extensions.upstream` (always on outside production). */
-export const UPSTREAM_STATS_HEADER = 'x-upstream-stats';
+const UPSTREAM_STATS_HEADER = 'x-upstream-stats';
 
 /** Header a request without a JSON body (GET, form posts) must send; see useCSRFPrevention. */
-export const CSRF_HEADER = 'x-graphql-csrf';
+const CSRF_HEADER = 'x-graphql-csrf';
 
 /**
  * Builds the GraphQL server from its dependencies. It never listens: `main.ts` does, and tests

@@ -33,7 +33,7 @@ export const ERROR_CODES = [
   'RESYNC_REQUIRED',
 ] as const;
 
-export type StableErrorCode = (typeof ERROR_CODES)[number];
+type StableErrorCode = (typeof ERROR_CODES)[number];
 
 // A code added to ErrorCode without adding it here fails to compile.
 const everyMaskedCodeIsListed: ErrorCode extends StableErrorCode ? true : never = true;
@@ -62,7 +62,7 @@ type ErrorLike = GraphQLError | { message: string; extensions?: Record<string, u
  * BAD_REQUEST without echoing the caller's body; anything else without a code is a validation
  * failure (no path) or unexpected (a path: it happened while executing).
  */
-export function withStableCode(error: ErrorLike, csrfHeader: string): ErrorLike {
+function withStableCode(error: ErrorLike, csrfHeader: string): ErrorLike {
   const extensions = { ...(error.extensions ?? {}) };
   const rebuild = (message: string, ext: Record<string, unknown>) =>
     error instanceof GraphQLError

@@ -56,7 +56,7 @@ export type Stack = {
  * The emulator profile a stack gets when the test names none: `keeper`, or the profile the
  * vitest project sets in TEST_UPSTREAM_PROFILE (the mutation suite runs once per profile).
  */
-export const PROFILE: EmulatorProfile =
+const PROFILE: EmulatorProfile =
   (process.env['TEST_UPSTREAM_PROFILE'] as EmulatorProfile | undefined) ?? 'keeper';
 
 /** Whether this run's default upstream is a strict RFC server rather than Keeper. */
