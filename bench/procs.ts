@@ -9,7 +9,7 @@ import { Pool } from 'undici';
 // and a facade's CPU is read from /proc (every thread of it: the GC's helper threads count), so
 // that the old code, which cannot report its own CPU, is measured the same way as the new.
 
-export type Proc = { child: ChildProcess; pid: number; stop(): Promise<void> };
+type Proc = { child: ChildProcess; pid: number; stop(): Promise<void> };
 
 const GC_FLAGS = ['--max-semi-space-size=64'];
 

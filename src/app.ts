@@ -16,6 +16,7 @@ import { useRequestBodyLimit } from './body-limit.ts';
 import { type CallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import type { Mirror } from './directory/mirror/mirror.ts';
 import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
 import { useCompiledQueries } from './execution.ts';
@@ -71,18 +72,23 @@ export type AppDeps = {
   tracing?: Tracing;
   /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
   lifecycle?: Lifecycle;
+  /**
+   * The directory mirror (src/directory/mirror), built and started by `main.ts` when MIRROR=on.
+   * @default none: `directory` is null and the change feed is refused
+   */
+  mirror?: Mirror | undefined;
 };
 
 /** One named condition of `/ready`. */
-export type ReadinessCheck = { name: string; check: () => Promise<boolean> };
+type ReadinessCheck = { name: string; check: () => Promise<boolean> };
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
 
 /** Header with which a caller asks for `extensions.upstream` (always on outside production). */
-export const UPSTREAM_STATS_HEADER = 'x-upstream-stats';
+const UPSTREAM_STATS_HEADER = 'x-upstream-stats';
 
 /** Header a request without a JSON body (GET, form posts) must send; see useCSRFPrevention. */
-export const CSRF_HEADER = 'x-graphql-csrf';
+const CSRF_HEADER = 'x-graphql-csrf';
 
 /**
  * Builds the GraphQL server from its dependencies. It never listens: `main.ts` does, and tests

@@ -33,7 +33,7 @@ export type Caller = {
 
 const ALL_SCOPES: ReadonlySet<Scope> = new Set(SCOPES);
 
-export const ANONYMOUS: Caller = {
+const ANONYMOUS: Caller = {
   kind: 'anonymous',
   id: 'anonymous',
   name: 'anonymous',

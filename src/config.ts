@@ -14,7 +14,7 @@ export const KEEPER_REGIONS = {
   ca: 'keepersecurity.ca',
   gov: 'govcloud.keepersecurity.us',
 } as const;
-export type KeeperRegion = keyof typeof KEEPER_REGIONS;
+type KeeperRegion = keyof typeof KEEPER_REGIONS;
 
 const emptyAsUnset = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
@@ -340,7 +340,7 @@ const splitKeys = (text: string) => text.split(/[\s,]+/).filter((k) => k !== '')
  * every scope, as in API_KEYS. Returns the problems instead of throwing, so a reload can keep the
  * keys it had.
  */
-export function parseApiKeysFile(text: string): {
+function parseApiKeysFile(text: string): {
   keys: string[];
   named: NamedKey[];
   problems: string[];
@@ -628,7 +628,7 @@ function productionProblems(
 }
 
 /** Hosts whose traffic never leaves the machine. */
-export function isLoopback(hostname: string): boolean {
+function isLoopback(hostname: string): boolean {
   return (
     hostname === 'localhost' ||
     hostname === '[::1]' ||

@@ -29,9 +29,11 @@ export const ERROR_CODES = [
   'INTROSPECTION_DISABLED',
   'QUERY_TOO_COMPLEX',
   'BAD_USER_INPUT',
+  // The change feed (src/schema/directory.ts)
+  'RESYNC_REQUIRED',
 ] as const;
 
-export type StableErrorCode = (typeof ERROR_CODES)[number];
+type StableErrorCode = (typeof ERROR_CODES)[number];
 
 // A code added to ErrorCode without adding it here fails to compile.
 const everyMaskedCodeIsListed: ErrorCode extends StableErrorCode ? true : never = true;
@@ -60,7 +62,7 @@ type ErrorLike = GraphQLError | { message: string; extensions?: Record<string, u
  * BAD_REQUEST without echoing the caller's body; anything else without a code is a validation
  * failure (no path) or unexpected (a path: it happened while executing).
  */
-export function withStableCode(error: ErrorLike, csrfHeader: string): ErrorLike {
+function withStableCode(error: ErrorLike, csrfHeader: string): ErrorLike {
   const extensions = { ...(error.extensions ?? {}) };
   const rebuild = (message: string, ext: Record<string, unknown>) =>
     error instanceof GraphQLError

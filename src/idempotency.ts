@@ -19,7 +19,7 @@ export type IdempotencyOutcome =
   /** The call failed before or without writing (an upstream error): forget the key. */
   | { kind: 'release' };
 
-export type IdempotencyBegin =
+type IdempotencyBegin =
   /** The caller owns the key and must call `finish`. */
   | { state: 'new'; previousUncertain: boolean }
   | { state: 'done'; fingerprint: string; result: unknown }
@@ -60,7 +60,7 @@ export type MemoryIdempotencyOptions = {
 /** Map slot, entry object and strings' headers of one finished key, rounded up. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
-export const IDEMPOTENCY_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
+const IDEMPOTENCY_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
 
 /** One process's store. Keys do not survive a restart and are not shared between replicas. */
 export function createMemoryIdempotencyStore(options: MemoryIdempotencyOptions): IdempotencyStore {

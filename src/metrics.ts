@@ -11,7 +11,7 @@ import type { AttemptObserver, ScimClient } from './scim/client.ts';
 // number in flight and the pool's queue. Labels are bounded: routes are templates, statuses are
 // numbers, and operation names beyond a fixed number of distinct ones count as "other".
 
-export const METRICS_PATH = '/metrics';
+const METRICS_PATH = '/metrics';
 
 /** Distinct operation names kept as label values; callers choose them, so they are capped. */
 const MAX_OPERATION_NAMES = 200;

@@ -27,7 +27,7 @@ export type Capabilities = {
   };
 };
 
-export type UpstreamKind = 'keeper' | 'scim';
+type UpstreamKind = 'keeper' | 'scim';
 
 export type UpstreamInfo = {
   baseUrl: string;
@@ -58,7 +58,7 @@ export type UpstreamInfo = {
 };
 
 /** Keeper's own hosts (a region's domain or a subdomain of it). */
-export function isKeeperHost(baseUrl: string): boolean {
+function isKeeperHost(baseUrl: string): boolean {
   let host: string;
   try {
     host = new URL(baseUrl).hostname.toLowerCase();
@@ -68,7 +68,7 @@ export function isKeeperHost(baseUrl: string): boolean {
   return Object.values(KEEPER_REGIONS).some((d) => host === d || host.endsWith(`.${d}`));
 }
 
-export function upstreamKind(
+function upstreamKind(
   setting: Config['scim']['upstreamKind'],
   baseUrl: string,
   emulated: boolean,

@@ -11,7 +11,7 @@ import { createRedisConnection, type RedisConnection } from '../src/stores/redis
 // (.ci/run installs it). Without it the Redis suites are skipped locally with a note; in CI
 // (CI=true) a missing binary fails them instead, as the browser tests do for Chromium.
 
-export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
+const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
 export const redisAvailable = existsSync(REDIS_SERVER);
 if (!redisAvailable && process.env.CI) {
   throw new Error(`CI needs redis-server at ${REDIS_SERVER} (apt-get install redis-server)`);

@@ -65,7 +65,7 @@ export function resourceType(id: string) {
   return key === undefined ? undefined : RESOURCE_TYPES[key as keyof typeof RESOURCE_TYPES];
 }
 
-export function listOf<T>(resources: T[]) {
+function listOf<T>(resources: T[]) {
   return {
     schemas: [SCHEMA_LIST],
     totalResults: resources.length,

@@ -6,11 +6,7 @@ import { seedDemo } from './seed.ts';
 import { BASE_PREFIX, type PagingQuirks, startServer } from './server.ts';
 import { EmulatorStore } from './store.ts';
 
-export type { FaultKind, FaultOptions, ScriptedFault } from './faults.ts';
-export type { FilterProfile } from './filter.ts';
-export type { LogEntry, RequestLog } from './log.ts';
-export type { PagingQuirks } from './server.ts';
-export type { EmulatorStore, GroupKind, GroupRecord, UserRecord } from './store.ts';
+export type { GroupRecord, UserRecord } from './store.ts';
 
 /**
  * `rfc-strict` reproduces a SCIM 2.0 server that follows RFC 7643/7644 where Keeper does not:
@@ -52,7 +48,7 @@ export type EmulatorOptions = {
   paging?: PagingQuirks;
 };
 
-export type EmulatorFaults = {
+type EmulatorFaults = {
   /** Replaces the random fault settings (and latency), re-seeding their PRNG. */
   set(options: FaultOptions): void;
   /** Removes random faults, fault latency and the scripted queue. */
@@ -77,9 +73,9 @@ export type Emulator = {
   close(): Promise<void>;
 };
 
-export const DEFAULT_NODE_ID = '345074852429829';
+const DEFAULT_NODE_ID = '345074852429829';
 // Commander's token format: base64url of 32 bytes, 43 chars (docs/keeper-scim.md §3). Demo only.
-export const DEFAULT_TOKEN = 'a2VlcGVyLXNjaW0tZW11bGF0b3ItZGVtby10b2tlbiE';
+const DEFAULT_TOKEN = 'a2VlcGVyLXNjaW0tZW11bGF0b3ItZGVtby10b2tlbiE';
 
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const nodeId = options.nodeId ?? DEFAULT_NODE_ID;

@@ -181,8 +181,8 @@ const ROLES: readonly (readonly [string, number])[] = [
   ['Contractors Restricted', 27],
 ];
 
-export const DEMO_DOMAIN = 'acme.example';
-export const DEMO_USER_COUNT = 520;
+const DEMO_DOMAIN = 'acme.example';
+const DEMO_USER_COUNT = 520;
 
 export function seedDemo(store: EmulatorStore, seed = 20_240_611): void {
   const prng = createPrng(seed);

@@ -33,7 +33,7 @@ export type { AttemptObserver, CallOptions, UpstreamCall } from './transport.ts'
 /** The client's options: those of its transport (transport.ts). */
 export type ScimClientOptions = TransportOptions;
 
-export type PatchCallOptions = CallOptions & {
+type PatchCallOptions = CallOptions & {
   /**
    * The operations can be applied twice with the same outcome (e.g. only `replace` of scalar
    * attributes), so the PATCH may be retried like a PUT.
@@ -53,9 +53,9 @@ export type ListParams = {
 };
 
 /** Filter and attribute selection of every page, plus the pager's limits (paging.ts). */
-export type ListAllParams = Omit<ListParams, 'startIndex' | 'count'> & PagingOptions;
+type ListAllParams = Omit<ListParams, 'startIndex' | 'count'> & PagingOptions;
 
-export type UsersApi = {
+type UsersApi = {
   list(params?: ListParams, opts?: CallOptions): Promise<ListResponse<ScimUser>>;
   /** Every user of the node, paged (paging.ts). Check `complete` before trusting absence. */
   listAll(params?: ListAllParams, opts?: CallOptions): Promise<ListAllResult<ScimUser>>;
@@ -77,7 +77,7 @@ export type UsersApi = {
   delete(id: string, opts?: CallOptions): Promise<void>;
 };
 
-export type GroupsApi = {
+type GroupsApi = {
   list(params?: ListParams, opts?: CallOptions): Promise<ListResponse<ScimGroup>>;
   listAll(params?: ListAllParams, opts?: CallOptions): Promise<ListAllResult<ScimGroup>>;
   get(id: string, opts?: CallOptions): Promise<ScimGroup>;

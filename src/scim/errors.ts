@@ -117,7 +117,7 @@ export class ScimProtocolError extends ScimError {
 
 export const isScimError = (value: unknown): value is ScimError => value instanceof ScimError;
 
-export function stripQuery(path: string): string {
+function stripQuery(path: string): string {
   const q = path.indexOf('?');
   return q === -1 ? path : path.slice(0, q);
 }

@@ -79,7 +79,7 @@ export function orEq<R extends FilterResource>(
 }
 
 /** How a query parameter value is encoded by the client (and therefore measured here). */
-export const encodeQueryValue = (value: string): string => encodeURIComponent(value);
+const encodeQueryValue = (value: string): string => encodeURIComponent(value);
 
 export type ChunkOptions = {
   /**

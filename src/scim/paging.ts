@@ -20,7 +20,7 @@ import type { ListResponse } from './schemas.ts';
 // total) is ignored; items are put together in `startIndex` order and deduplicated by id.
 
 /** Why a walk ended. Only `complete` means every item counted by `totalResults` was collected. */
-export type PagingStop = 'complete' | 'empty-page' | 'repeated-page' | 'max-pages' | 'max-items';
+type PagingStop = 'complete' | 'empty-page' | 'repeated-page' | 'max-pages' | 'max-items';
 
 export type PagingOptions = {
   /**
@@ -47,7 +47,7 @@ export type PagingOptions = {
   expectedTotal?: number;
 };
 
-export const PAGING_DEFAULTS = { pageSize: 500, maxPages: 200, maxItems: 50_000 } as const;
+const PAGING_DEFAULTS = { pageSize: 500, maxPages: 200, maxItems: 50_000 } as const;
 
 export type ListAllResult<T> = {
   /** Deduplicated by id, in the order first seen. */

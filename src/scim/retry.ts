@@ -51,7 +51,7 @@ export type RetryOptions = {
 
 export type ResolvedRetryOptions = Required<RetryOptions>;
 
-export const RETRY_DEFAULTS = {
+const RETRY_DEFAULTS = {
   maxRetries: 2,
   minDelayMs: 200,
   maxDelayMs: 5000,
@@ -90,14 +90,14 @@ export function isIdempotent(method: string, patchIsIdempotent = false): boolean
 }
 
 /** 5xx answers worth repeating; 501 (a method the server lacks) and 505 will not change on a retry. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
 /**
  * Transport failures worth repeating: the connection broke, was refused, or stalled. undici's
  * RetryHandler default list, plus its own socket/timeout codes. The client's per-call deadline
  * (`TIMEOUT`) is deliberately absent: once the deadline has passed there is no time left to retry.
  */
-export const RETRYABLE_TRANSPORT_CODES: ReadonlySet<string> = new Set([
+const RETRYABLE_TRANSPORT_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'ENOTFOUND',

@@ -7,8 +7,6 @@ import { z } from 'zod';
 
 export const SCHEMA_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const SCHEMA_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-export const SCHEMA_LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-export const SCHEMA_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SCHEMA_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 // Keeper serialises its int64 user ids as JSON strings of digits, but a generic SCIM server may
@@ -21,20 +19,18 @@ const optionalString = z
   .nullish()
   .transform((v) => v ?? undefined);
 
-export const ScimMultiValue = z.looseObject({
+const ScimMultiValue = z.looseObject({
   value: Id,
   display: optionalString,
   type: optionalString,
   $ref: optionalString,
 });
-export type ScimMultiValue = z.infer<typeof ScimMultiValue>;
 
-export const ScimEmail = z.looseObject({
+const ScimEmail = z.looseObject({
   value: z.string(),
   type: optionalString,
   primary: z.boolean().nullish(),
 });
-export type ScimEmail = z.infer<typeof ScimEmail>;
 
 // `active` arrives as a boolean from Keeper; string booleans are Entra's legacy dialect and are
 // accepted here so that a lenient upstream cannot make a locked user look active.

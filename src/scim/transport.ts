@@ -145,7 +145,7 @@ export type RequestSpec = {
   idempotent?: boolean;
 };
 
-export type Answer = {
+type Answer = {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON, or undefined for an empty body. */

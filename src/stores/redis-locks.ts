@@ -17,7 +17,7 @@ import { createWakeups, type RedisConnection } from './redis.ts';
 //   a replica that lost its lock does not write on; what remains is the length of one upstream
 //   call.
 
-export type LockLease = HeldLock & {
+type LockLease = HeldLock & {
   /** Grows with every acquisition of the same name; tells holders apart in logs. */
   readonly fencingToken: number;
   release(): Promise<void>;

@@ -56,7 +56,7 @@ export async function send(
 }
 
 export const SCHEMA_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
-export const SCHEMA_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const SCHEMA_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 export function patchOp(...operations: unknown[]) {
   return { schemas: [SCHEMA_PATCH], Operations: operations };

@@ -28,7 +28,7 @@ const apg = fromPackage('apg-lib') as Apg;
 const Grammar = fromPackage('./grammar.js') as new () => unknown;
 const grammar = new Grammar();
 
-export type Comparison = { attribute: string; operator: string; value: unknown };
+type Comparison = { attribute: string; operator: string; value: unknown };
 export type Reading = { comparisons: Comparison[]; logic: string[] };
 
 /** Parses `filter` with the RFC grammar; throws when it is not a valid filter. */

@@ -12,7 +12,7 @@ import { testConfig } from '../test-config.ts';
 // SCIM client and pool, its own Redis connections, its own in-process caches), all in front of
 // one emulator and sharing whatever `REDIS_URL` gives them.
 
-export type Replica = {
+type Replica = {
   name: string;
   app: App;
   scim: ScimClient;

@@ -9,8 +9,6 @@ import type { UserReads } from './users.ts';
 // otherwise from one user scan (User.groups), which Keeper's own clients rely on
 // (docs/keeper-scim.md §2.3).
 
-export type MembershipReads = ReturnType<typeof createMembershipReads>;
-
 export function createMembershipReads(
   env: ReadEnv,
   users: UserReads,
