@@ -16,6 +16,7 @@ import { useRequestBodyLimit } from './body-limit.ts';
 import { type CallerAuth, hasScope, UNIDENTIFIED } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import type { Mirror } from './directory/mirror/mirror.ts';
 import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
 import { useCompiledQueries } from './execution.ts';
@@ -71,6 +72,11 @@ export type AppDeps = {
   tracing?: Tracing;
   /** Shutdown state: `/ready` answers 503 once it is draining. @default never draining */
   lifecycle?: Lifecycle;
+  /**
+   * The directory mirror (src/directory/mirror), built and started by `main.ts` when MIRROR=on.
+   * @default none: `directory` is null and the change feed is refused
+   */
+  mirror?: Mirror | undefined;
 };
 
 /** One named condition of `/ready`. */

@@ -4,6 +4,7 @@ import type { Audit } from './audit.ts';
 import type { Caller } from './caller-auth.ts';
 import type { Config } from './config.ts';
 import { createDirectory, type Directory } from './directory/directory.ts';
+import type { Mirror } from './directory/mirror/mirror.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { GroupLocks } from './locks.ts';
 import type { AttemptObserver, CallOptions, ScimClient } from './scim/client.ts';
@@ -33,6 +34,8 @@ export type Context = {
   request: Request;
   /** Who sent the request (an API key's digest, or anonymous); scopes idempotency keys. */
   caller: Caller;
+  /** The directory mirror shared by every request (src/directory/mirror); undefined with MIRROR=off. */
+  mirror: Mirror | undefined;
 };
 
 export type ContextDeps = {
@@ -42,6 +45,7 @@ export type ContextDeps = {
   upstream: UpstreamInfo;
   idempotency: IdempotencyStore;
   locks: GroupLocks;
+  mirror?: Mirror | undefined;
   /** Watches each SCIM attempt of a request (request id and trace headers, spans). */
   observeUpstream?: (request: Request) => AttemptObserver;
 };
@@ -61,6 +65,7 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
   return {
     audit,
     upstream,
+    mirror: deps.mirror,
     directory: createDirectory({
       scim: deps.scim,
       upstream,
@@ -69,6 +74,7 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
       locks: deps.locks,
       idempotency: deps.idempotency,
       caller,
+      mirror: deps.mirror,
     }),
     idFormat: config.scim.idFormat,
     production: config.server.production,

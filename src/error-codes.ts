@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'INTROSPECTION_DISABLED',
   'QUERY_TOO_COMPLEX',
   'BAD_USER_INPUT',
+  // The change feed (src/schema/directory.ts)
+  'RESYNC_REQUIRED',
 ] as const;
 
 type StableErrorCode = (typeof ERROR_CODES)[number];

@@ -118,6 +118,12 @@ async function main(): Promise<void> {
     );
   }
   metrics.watchPool(service.scim, config.scim.maxConnections);
+  // The directory mirror: one copy of the node for every request, refreshed in the background
+  // (and shared through Redis with the other replicas when REDIS_URL is set).
+  if (service.mirror) {
+    service.mirror.start();
+    log(`directory mirror on: refreshed every ${config.mirror.refreshSeconds} s`);
+  }
   // SIGHUP reads the configuration again and takes its keys (API_KEYS_FILE): keys are added,
   // removed or re-scoped without a restart. A configuration with a problem changes nothing.
   process.on('SIGHUP', () => {

@@ -1,6 +1,7 @@
 import { type App, type AppDeps, createApp } from './app.ts';
 import { type CallerAuth, createCallerAuth } from './caller-auth.ts';
 import type { Config } from './config.ts';
+import { createMirror, type Mirror } from './directory/mirror/mirror.ts';
 import { createScimClient, type ScimClient, type ScimClientOptions } from './scim/client.ts';
 import { createSharedState, type SharedState } from './stores/index.ts';
 import { createUpstreamInfo, type UpstreamInfo } from './upstream.ts';
@@ -38,6 +39,11 @@ export type Service = {
   /** Who callers are; `setKeys` replaces the keys (SIGHUP). */
   callerAuth: CallerAuth;
   app: App;
+  /**
+   * The directory mirror (MIRROR=on, the default), built but not started: `main.ts` starts its
+   * background refreshes; tests refresh it by hand. Undefined with MIRROR=off.
+   */
+  mirror: Mirror | undefined;
   /**
    * Why the start-up probe failed, or undefined. The service serves anyway: requests probe again.
    */
@@ -100,8 +106,25 @@ export async function createService(
     graphiql: config.server.graphiql,
     endpoint: '/graphql',
   });
+  const mirror = config.mirror.enabled
+    ? createMirror({
+        scim,
+        rolePrefix: upstream.rolePrefix,
+        refreshSeconds: config.mirror.refreshSeconds,
+        retention: config.mirror.retention,
+        pageSize: config.scim.pageSize,
+        concurrency: config.scim.requestConcurrency,
+        groupMembers: config.scim.groupMembers,
+        redis: shared.redis,
+        onError: (what, error) =>
+          overrides.log?.(
+            `${what} failed (${error instanceof Error ? error.message : String(error)}); the mirror keeps its snapshot`,
+          ),
+      })
+    : undefined;
   const app = createApp({
     config,
+    mirror,
     scim,
     upstream,
     idempotency: shared.idempotency,
@@ -118,8 +141,10 @@ export async function createService(
     shared,
     callerAuth,
     app,
+    mirror,
     probeError,
     async close() {
+      await mirror?.close();
       await scim.close();
       await shared.close();
     },

@@ -1,6 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import type { App } from '../src/app.ts';
+import type { Mirror } from '../src/directory/mirror/mirror.ts';
 import {
   createEmulator,
   type Emulator,
@@ -35,6 +36,8 @@ export type Stack = {
   upstream: UpstreamInfo;
   /** Shutdown state the app's `/ready` reads. */
   lifecycle: Lifecycle;
+  /** The directory mirror (not started: tests refresh it by hand); undefined with MIRROR=off. */
+  mirror: Mirror | undefined;
   /** Errors the app masked, as logged (tests assert none leaked). */
   masked: unknown[];
   /** Runs a typed operation through `app.fetch` (no port) and returns the parsed answer. */
@@ -109,6 +112,7 @@ export async function startStack(
     scim,
     upstream,
     lifecycle,
+    mirror: service.mirror,
     masked,
     async run(document, variables, headers = {}) {
       const response = await app.fetch('http://facade.test/graphql', {

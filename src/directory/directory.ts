@@ -8,6 +8,8 @@ import {
   type TeamModel,
   type UserModel,
 } from '../model.ts';
+import type { MirrorWrite } from './mirror/change.ts';
+import type { Mirror } from './mirror/mirror.ts';
 import { createReadCache, type ReadCache } from './reads/cache.ts';
 import type { Decision, ReadEnv } from './reads/env.ts';
 import type { GroupSnapshot } from './reads/groups.ts';
@@ -44,6 +46,8 @@ export type DirectoryDeps = ReadEnv & {
   locks: GroupLocks;
   idempotency: IdempotencyStore;
   caller: Caller;
+  /** The directory mirror: each write is applied to it as the upstream answered (read-your-writes). */
+  mirror?: Mirror | undefined;
 };
 
 export type GroupKind = 'Team' | 'Role';
@@ -91,6 +95,25 @@ export function createDirectory(env: DirectoryDeps) {
   /** The upstream name of a team or role: a role's carries the role prefix. */
   const displayName = (kind: GroupKind, name: string) =>
     kind === 'Role' ? `${env.upstream.rolePrefix}${name}` : name;
+
+  /** The mutation running now (a request's mutations run one after another), for the mirror. */
+  let mutation = 'unknown';
+  /** Tells the mirror what a write did, once it succeeded, and then answers its result. */
+  const mirrored =
+    <T>(describe: (result: T) => MirrorWrite) =>
+    async (result: T): Promise<T> => {
+      await env.mirror?.apply(describe(result));
+      return result;
+    };
+  const userWrite = mirrored((u: UserModel) => ({ kind: 'user', mutation, user: u }));
+  const groupWrite = <G extends GroupModel>(model: G) =>
+    mirrored((g: G) => ({ kind: 'group', mutation, group: g.group }))(model);
+  const membersWrite = <T>(
+    result: T,
+    groupId: string,
+    added: readonly string[],
+    removed: readonly string[],
+  ) => mirrored<T>(() => ({ kind: 'members', mutation, groupId, added, removed }))(result);
 
   const user = (id: string): Promise<UserModel | null> => reads.users.byId.load(id);
   const groups = (): Promise<GroupSnapshot> => reads.groups.snapshot();
@@ -186,32 +209,56 @@ export function createDirectory(env: DirectoryDeps) {
      * request, so that the payload is read fresh.
      */
     run: <T extends object>(
-      mutation: string,
+      name: string,
       key: string | undefined,
       input: { clientMutationId?: string | null | undefined },
       execute: (run: RunInfo) => Promise<T>,
-    ) => runMutation(writes, mutation, key, input, execute),
+    ) => {
+      mutation = name;
+      return runMutation(writes, name, key, input, execute);
+    },
     createUser: (
       input: UserAttributes & { teamIds: readonly string[]; roleIds: readonly string[] },
       run: RunInfo,
-    ) => createUser(writes, input, run),
-    updateUser: (id: string, changes: UserChanges) => updateUser(writes, id, changes),
+    ) => createUser(writes, input, run).then(userWrite),
+    updateUser: (id: string, changes: UserChanges) =>
+      updateUser(writes, id, changes).then(userWrite),
     replaceUser: (id: string, input: UserAttributes & { active: boolean }) =>
-      replaceUser(writes, id, input),
-    setUserActive: (id: string, active: boolean) => setUserActive(writes, id, active),
-    deprovisionUser: (id: string) => deprovisionUser(writes, id),
+      replaceUser(writes, id, input).then(userWrite),
+    setUserActive: (id: string, active: boolean) =>
+      setUserActive(writes, id, active).then(userWrite),
+    deprovisionUser: (id: string) =>
+      deprovisionUser(writes, id).then(
+        mirrored((r) =>
+          r.user
+            ? { kind: 'user', mutation, user: r.user }
+            : { kind: 'userRemoved', mutation, userId: r.keeperId },
+        ),
+      ),
     createGroup: <K extends GroupKind>(kind: K, input: NewGroup, run: RunInfo) =>
-      createGroup(writes, kind, { ...input, displayName: displayName(kind, input.name) }, run),
+      createGroup(writes, kind, { ...input, displayName: displayName(kind, input.name) }, run).then(
+        groupWrite,
+      ),
     renameGroup: <K extends GroupKind>(
       kind: K,
       keeperId: string,
       name: string,
       allowDuplicateName: boolean,
-    ) => renameGroup(writes, kind, keeperId, displayName(kind, name), allowDuplicateName),
-    deleteGroup: (kind: GroupKind, keeperId: string) => deleteGroup(writes, kind, keeperId),
+    ) =>
+      renameGroup(writes, kind, keeperId, displayName(kind, name), allowDuplicateName).then(
+        groupWrite,
+      ),
+    deleteGroup: (kind: GroupKind, keeperId: string) =>
+      deleteGroup(writes, kind, keeperId).then(
+        mirrored(() => ({ kind: 'groupDeleted', mutation, groupId: keeperId })),
+      ),
     changeMembers: <K extends GroupKind>(kind: K, keeperId: string, change: MemberChange) =>
-      changeMembers(writes, kind, keeperId, change),
+      changeMembers(writes, kind, keeperId, change).then((model) =>
+        membersWrite(model, keeperId, change.add, change.remove),
+      ),
     setMembers: <K extends GroupKind>(kind: K, keeperId: string, userIds: readonly string[]) =>
-      setMembers(writes, kind, keeperId, userIds),
+      setMembers(writes, kind, keeperId, userIds).then((r) =>
+        membersWrite(r, keeperId, r.added, r.removed),
+      ),
   };
 }

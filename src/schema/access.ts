@@ -40,22 +40,30 @@ export function requiredScope(field: { extensions?: unknown }): Scope | undefine
  * `x` scope." to its description. A root field without a scope is a build error.
  */
 export function guardRootFields(schema: GraphQLSchema): GraphQLSchema {
-  for (const type of [schema.getQueryType(), schema.getMutationType()]) {
+  const subscription = schema.getSubscriptionType();
+  for (const type of [schema.getQueryType(), schema.getMutationType(), subscription]) {
     for (const field of Object.values(type?.getFields() ?? {})) {
       const scope = requiredScope(field);
       if (!scope) throw new Error(`${type?.name}.${field.name} names no scope (requires(…))`);
       field.description = `${field.description ?? ''} Needs the \`${scope}\` scope.`;
-      const resolve = field.resolve ?? defaultFieldResolver;
-      const guarded: GraphQLFieldResolver<unknown, Context> = (parent, args, ctx, info) => {
-        if (!ctx.caller.scopes.has(scope)) {
-          const error = forbidden(ctx, info, [scope]);
-          audit(ctx, info, args, ctx.stats.calls.length, { error });
-          throw error;
-        }
-        return resolve(parent, args, ctx, info);
-      };
-      field.resolve =
-        type === schema.getMutationType() ? auditedMutation(guarded) : (guarded as typeof resolve);
+      const guard =
+        (run: GraphQLFieldResolver<unknown, Context>): GraphQLFieldResolver<unknown, Context> =>
+        (parent, args, ctx, info) => {
+          if (!ctx.caller.scopes.has(scope)) {
+            const error = forbidden(ctx, info, [scope]);
+            audit(ctx, info, args, ctx.stats.calls.length, { error });
+            throw error;
+          }
+          return run(parent, args, ctx, info);
+        };
+      const guarded = guard(
+        (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, Context>,
+      );
+      field.resolve = type === schema.getMutationType() ? auditedMutation(guarded) : guarded;
+      // A subscription runs `subscribe` first, once; `resolve` then maps each event.
+      if (type === subscription && field.subscribe) {
+        field.subscribe = guard(field.subscribe as GraphQLFieldResolver<unknown, Context>);
+      }
     }
   }
   return schema;

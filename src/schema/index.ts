@@ -7,6 +7,7 @@ import './user-mutations.ts';
 import './team-mutations.ts';
 import './role-mutations.ts';
 import './audit.ts';
+import './directory.ts';
 import { lexicographicSortSchema } from 'graphql';
 import { guardRootFields } from './access.ts';
 import { builder } from './builder.ts';

@@ -28,6 +28,8 @@ export type SharedState = {
   readiness: { name: string; check: () => Promise<boolean> }[];
   /** The Redis connection's state, for logs and `/ready`; undefined in memory. */
   health(): RedisHealth | undefined;
+  /** The Redis connection (the directory mirror shares its stream on it); undefined in memory. */
+  redis: RedisConnection | undefined;
   close(): Promise<void>;
 };
 
@@ -52,6 +54,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
       callerLimiter: undefined,
       readiness: [],
       health: () => undefined,
+      redis: undefined,
       close: async () => {},
     };
   }
@@ -71,6 +74,7 @@ export function createSharedState(config: Config, options: SharedStateOptions = 
         : createRedisCallerLimiter(redis, config.server.callerRateLimit),
     readiness: [{ name: 'redis', check: () => redis.isReady() }],
     health: () => redis.health(),
+    redis,
     close: () => redis.close(),
   };
 }
