@@ -6,6 +6,7 @@ import {
 } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
+import type { Page } from '../directory/mirror/query.ts';
 import { arraySource, type OffsetSource } from '../directory/reads/source.ts';
 
 // Relay connections over offset-paged sources (SCIM lists are 1-based startIndex + count). Pothos'
@@ -23,16 +24,8 @@ export type ConnectionArgs = {
   before?: string | null | undefined;
 };
 
-export type Connection<T> = {
-  edges: { cursor: string; node: T }[];
-  pageInfo: {
-    hasNextPage: boolean;
-    hasPreviousPage: boolean;
-    startCursor: string | null;
-    endCursor: string | null;
-  };
-  totalCount: number;
-};
+/** A Relay page as the schema returns it: the mirror's page shape, with its count made. */
+export type Connection<T> = Omit<Page<T>, 'totalCount'> & { totalCount: number };
 
 /**
  * Longest lookup and filter strings, checked before any upstream call (a 10 MB userName must not
