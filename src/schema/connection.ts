@@ -59,7 +59,8 @@ export function pickOneByName<T extends { kind: 'Team' | 'Role'; group: { id: st
   );
 }
 
-export function validateConnectionArgs(args: ConnectionArgs): void {
+/** `first` and `last` within 0…MAX_PAGE_SIZE (any list, offset or keyset cursors). */
+export function validatePageSize(args: ConnectionArgs): void {
   for (const name of ['first', 'last'] as const) {
     const value = args[name];
     if (value == null) continue;
@@ -71,6 +72,10 @@ export function validateConnectionArgs(args: ConnectionArgs): void {
       );
     }
   }
+}
+
+export function validateConnectionArgs(args: ConnectionArgs): void {
+  validatePageSize(args);
   for (const name of ['after', 'before'] as const) {
     const cursor = args[name];
     if (cursor == null) continue;

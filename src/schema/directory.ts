@@ -1,13 +1,25 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { GraphQLError } from 'graphql';
+import {
+  DirectiveLocation,
+  GraphQLDirective,
+  GraphQLError,
+  type GraphQLResolveInfo,
+} from 'graphql';
 import type { Context } from '../context.ts';
 import { ChangesResyncError } from '../directory/mirror/log.ts';
 import type { Mirror } from '../directory/mirror/mirror.ts';
-import { counts } from '../directory/mirror/query.ts';
-import type { ChangeEvent, Snapshot } from '../directory/mirror/snapshot.ts';
+import { counts, MirrorCursorError, type Page } from '../directory/mirror/query.ts';
+import {
+  type ChangeEvent,
+  type MirrorUser,
+  type Snapshot,
+  toGroupModel,
+  toUserModel,
+} from '../directory/mirror/snapshot.ts';
+import type { GroupModel, UserModel } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { badInput, MAX_PAGE_SIZE } from './connection.ts';
+import { badInput, type Connection, MAX_PAGE_SIZE } from './connection.ts';
 
 // The directory mirror's state and its change feed (src/directory/mirror): `directory`,
 // `directoryChanges` (a page of changes after a cursor) and the `directoryChanged` subscription
@@ -31,6 +43,78 @@ function mirrorOf(ctx: Context): Mirror {
     });
   }
   return ctx.mirror;
+}
+
+/** `@fresh` on a query: nothing in its answer comes from the mirror (as `Cache-Control: no-cache`). */
+export const freshDirective = new GraphQLDirective({
+  name: 'fresh',
+  description:
+    'Answer this whole query with fresh reads of the upstream, not from the directory mirror (like the `Cache-Control: no-cache` header). Lists that only the mirror can answer (`orderBy`, `teamId`, `roleId`, `externalIdPresent`) are then refused.',
+  locations: [DirectiveLocation.QUERY],
+});
+
+const askedFresh = (ctx: Context, info: GraphQLResolveInfo) =>
+  ctx.fresh || (info.operation.directives?.some((d) => d.name.value === 'fresh') ?? false);
+
+/**
+ * The mirror's snapshot for a list question of this request, or undefined when the answer must
+ * be a fresh read (MIRROR=off, `@fresh`, `Cache-Control: no-cache`). Waits only for the first
+ * read of the node; records the snapshot's age for `extensions.directory.asOf`.
+ */
+export async function mirrorFor(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): Promise<Snapshot | undefined> {
+  if (!ctx.mirror || askedFresh(ctx, info)) return undefined;
+  let snapshot: Snapshot;
+  try {
+    snapshot = await ctx.mirror.ready(ctx.request.signal);
+  } catch (error) {
+    throw unavailable(error);
+  }
+  if (!ctx.mirrorAsOf || snapshot.asOf < ctx.mirrorAsOf) ctx.mirrorAsOf = snapshot.asOf;
+  return snapshot;
+}
+
+/** Users built from the mirror: their teams and roles come from the same snapshot. */
+const fromMirror = new WeakSet<object>();
+
+/** A page of the mirror as a connection of the schema's user models. */
+export function mirroredUsers(page: () => Page<MirrorUser>): Connection<UserModel> {
+  let result: Page<MirrorUser>;
+  try {
+    result = page();
+  } catch (error) {
+    if (error instanceof MirrorCursorError) throw badInput(error.message, error.argument);
+    throw error;
+  }
+  const edges = result.edges.map(({ cursor, node }) => {
+    const user = toUserModel(node);
+    fromMirror.add(user);
+    return { cursor, node: user };
+  });
+  return {
+    edges,
+    pageInfo: result.pageInfo,
+    // Counted only when selected.
+    get totalCount() {
+      return result.totalCount();
+    },
+  };
+}
+
+/** The teams or roles of a user that came from the mirror, from it; else undefined. */
+export function mirroredGroupsOf<K extends 'Team' | 'Role'>(
+  ctx: Context,
+  kind: K,
+  user: UserModel,
+): Extract<GroupModel, { kind: K }>[] | undefined {
+  const snapshot = fromMirror.has(user) ? ctx.mirror?.current() : undefined;
+  if (!snapshot) return undefined;
+  return (user.groups ?? [])
+    .map((ref) => snapshot.groups.get(ref.value))
+    .filter((g) => g?.kind === kind)
+    .map((g) => toGroupModel(g!) as Extract<GroupModel, { kind: K }>);
 }
 
 const Directory = builder.objectRef<DirectoryState>('Directory').implement({
