@@ -8,7 +8,7 @@ import {
 import type { Context } from '../context.ts';
 import { ChangesResyncError } from '../directory/mirror/log.ts';
 import type { Mirror } from '../directory/mirror/mirror.ts';
-import { counts, MirrorCursorError, type Page } from '../directory/mirror/query.ts';
+import { counts, MirrorCursorError, type Page, queryMembers } from '../directory/mirror/query.ts';
 import {
   type ChangeEvent,
   type MirrorUser,
@@ -19,7 +19,14 @@ import {
 import type { GroupModel, UserModel } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { badInput, type Connection, MAX_PAGE_SIZE } from './connection.ts';
+import {
+  badInput,
+  type Connection,
+  type ConnectionArgs,
+  MAX_PAGE_SIZE,
+  resolveOffsetConnection,
+  validatePageSize,
+} from './connection.ts';
 
 // The directory mirror's state and its change feed (src/directory/mirror): `directory`,
 // `directoryChanges` (a page of changes after a cursor) and the `directoryChanged` subscription
@@ -53,8 +60,11 @@ export const freshDirective = new GraphQLDirective({
   locations: [DirectiveLocation.QUERY],
 });
 
+/** Fresh reads: asked for (header, directive), or a mutation's payload. */
 const askedFresh = (ctx: Context, info: GraphQLResolveInfo) =>
-  ctx.fresh || (info.operation.directives?.some((d) => d.name.value === 'fresh') ?? false);
+  ctx.fresh ||
+  info.operation.operation !== 'query' ||
+  (info.operation.directives?.some((d) => d.name.value === 'fresh') ?? false);
 
 /**
  * The mirror's snapshot for a list question of this request, or undefined when the answer must
@@ -115,6 +125,50 @@ export function mirroredGroupsOf<K extends 'Team' | 'Role'>(
     .map((ref) => snapshot.groups.get(ref.value))
     .filter((g) => g?.kind === kind)
     .map((g) => toGroupModel(g!) as Extract<GroupModel, { kind: K }>);
+}
+
+export const MemberFilter = builder.inputType('MemberFilter', {
+  description:
+    'Narrows the members of a team or role; answered from the directory mirror (refused on a fresh read).',
+  fields: (t) => ({
+    active: t.boolean({
+      required: false,
+      description: 'Only active (true) or only locked (false) members.',
+    }),
+  }),
+});
+
+/**
+ * The members of a team or role: from the mirror (ordered by userName, keyset cursors) unless
+ * the read must be fresh or the mirror does not know the group yet; then read per request.
+ */
+export async function resolveMembers(
+  group: GroupModel,
+  args: ConnectionArgs & { filter?: { active?: boolean | null } | null },
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): Promise<Connection<UserModel>> {
+  const snapshot = await mirrorFor(ctx, info);
+  if (snapshot?.groups.has(group.group.id)) {
+    validatePageSize(args);
+    return mirroredUsers(
+      () =>
+        queryMembers(snapshot, group.group.id, {
+          filter: { active: args.filter?.active ?? undefined },
+          first: args.first ?? undefined,
+          after: args.after ?? undefined,
+          last: args.last ?? undefined,
+          before: args.before ?? undefined,
+        }) as Page<MirrorUser>,
+    );
+  }
+  if (args.filter?.active != null) {
+    throw badInput(
+      'filter.active on members is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, in a mutation payload, or for a group the mirror does not know yet',
+      'filter.active',
+    );
+  }
+  return resolveOffsetConnection(args, await ctx.directory.membersOf(group));
 }
 
 const Directory = builder.objectRef<DirectoryState>('Directory').implement({

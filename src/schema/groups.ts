@@ -19,10 +19,6 @@ import { branded, Role, Team } from './refs.ts';
 export const loadGroups = async <K extends GroupKind>(kind: K, ids: string[], ctx: Context) =>
   branded(kind, await ctx.directory.groupsById(kind, ids));
 
-/** The members of a team or role as a connection. */
-export const resolveMembers = async (group: GroupModel, args: ConnectionArgs, ctx: Context) =>
-  resolveOffsetConnection(args, await ctx.directory.membersOf(group));
-
 type GroupLookupArgs = {
   id?: { typename: string; id: string } | null;
   keeperId?: string | null;

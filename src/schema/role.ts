@@ -1,7 +1,8 @@
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
-import { findGroup, loadGroups, resolveMembers } from './groups.ts';
+import { MemberFilter, resolveMembers } from './directory.ts';
+import { findGroup, loadGroups } from './groups.ts';
 import { NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
 
 builder.node(Role, {
@@ -29,7 +30,14 @@ builder.node(Role, {
         type: User,
         nullable: true,
         description: NESTED('The users this role is assigned to.'),
-        resolve: (role, args, ctx) => resolveMembers(role, args, ctx),
+        args: {
+          filter: t.arg({
+            type: MemberFilter,
+            required: false,
+            description: 'Conditions every member returned meets.',
+          }),
+        },
+        resolve: (role, args, ctx, info) => resolveMembers(role, args, ctx, info),
       },
       UserConnection,
     ),

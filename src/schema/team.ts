@@ -1,7 +1,8 @@
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
-import { findGroup, loadGroups, resolveMembers } from './groups.ts';
+import { MemberFilter, resolveMembers } from './directory.ts';
+import { findGroup, loadGroups } from './groups.ts';
 import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
 
@@ -27,7 +28,14 @@ builder.node(Team, {
         type: User,
         nullable: true,
         description: NESTED('The users in this team, pending approvals included.'),
-        resolve: (team, args, ctx) => resolveMembers(team, args, ctx),
+        args: {
+          filter: t.arg({
+            type: MemberFilter,
+            required: false,
+            description: 'Conditions every member returned meets.',
+          }),
+        },
+        resolve: (team, args, ctx, info) => resolveMembers(team, args, ctx, info),
       },
       UserConnection,
     ),

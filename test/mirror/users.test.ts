@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   LockUserDocument,
+  MirrorTeamMembersDocument,
   MirrorUsersDocument,
   MirrorUsersFreshDocument,
 } from '../generated/graphql.ts';
@@ -125,6 +126,45 @@ describe('users from the directory mirror', () => {
       expect(refused.errors?.[0]?.extensions).toMatchObject({
         code: 'BAD_USER_INPUT',
         argument: 'orderBy',
+      });
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('answers the members of a team filtered by active from the mirror; only the team lookup is read', async () => {
+    const stack = await mirrored();
+    try {
+      await stack.mirror!.ready();
+      const store = stack.emulator.store;
+      const team = store.listTeams().find((t) => {
+        const members = store.membersOf(t.id);
+        return members.length <= 100 && members.some((id) => !store.getUser(id)?.active);
+      })!;
+      stack.resetLog();
+      const locked = await stack.run(MirrorTeamMembersDocument, {
+        name: team.displayName,
+        active: false,
+      });
+      expect(locked.errors).toBeUndefined();
+      expect(locked.data?.team?.members?.edges.map((e) => e.node.keeperId).sort()).toEqual(
+        store
+          .membersOf(team.id)
+          .filter((id) => !store.getUser(id)?.active)
+          .sort(),
+      );
+      // The lookup by name is a fresh read; the members come from the mirror.
+      expect(stack.upstreamCalls().map((c) => `${c.method} ${c.path.split('?')[0]}`)).toEqual([
+        'GET /Groups',
+      ]);
+      const fresh = await stack.run(
+        MirrorTeamMembersDocument,
+        { name: team.displayName, active: false },
+        { 'cache-control': 'no-cache' },
+      );
+      expect(fresh.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: 'filter.active',
       });
     } finally {
       await stack.close();
