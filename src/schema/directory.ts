@@ -8,9 +8,16 @@ import {
 import type { Context } from '../context.ts';
 import { ChangesResyncError } from '../directory/mirror/log.ts';
 import type { Mirror } from '../directory/mirror/mirror.ts';
-import { counts, MirrorCursorError, type Page, queryMembers } from '../directory/mirror/query.ts';
+import {
+  counts,
+  MirrorCursorError,
+  type Page,
+  queryGroups,
+  queryMembers,
+} from '../directory/mirror/query.ts';
 import {
   type ChangeEvent,
+  type MirrorGroup,
   type MirrorUser,
   type Snapshot,
   toGroupModel,
@@ -125,6 +132,77 @@ export function mirroredGroupsOf<K extends 'Team' | 'Role'>(
     .map((ref) => snapshot.groups.get(ref.value))
     .filter((g) => g?.kind === kind)
     .map((g) => toGroupModel(g!) as Extract<GroupModel, { kind: K }>);
+}
+
+export const OrderDirection = builder.enumType('OrderDirection', {
+  description: 'Ascending or descending.',
+  values: {
+    ASC: { description: 'A to Z.' },
+    DESC: { description: 'Z to A.' },
+  } as const,
+});
+
+export const GroupOrder = builder.inputType('GroupOrder', {
+  description:
+    'The order of teams or roles: by name without case (ties by id), answered from the directory mirror with keyset cursors.',
+  fields: (t) => ({
+    direction: t.field({
+      type: OrderDirection,
+      required: false,
+      defaultValue: 'ASC',
+      description: 'Ascending (default) or descending.',
+    }),
+  }),
+});
+
+/**
+ * Teams or roles from the mirror (`nameContains`, `orderBy`), or undefined when the read must be
+ * fresh; `orderBy` is refused then.
+ */
+export async function mirroredGroups<K extends 'Team' | 'Role'>(
+  kind: K,
+  args: ConnectionArgs & {
+    nameContains?: string | null | undefined;
+    orderBy?: { direction?: 'ASC' | 'DESC' | null } | null;
+  },
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): Promise<Connection<Extract<GroupModel, { kind: K }>> | undefined> {
+  const snapshot = await mirrorFor(ctx, info);
+  if (!snapshot) {
+    if (args.orderBy != null) {
+      throw badInput(
+        'orderBy is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, or an exact name/externalId filter',
+        'orderBy',
+      );
+    }
+    return undefined;
+  }
+  validatePageSize(args);
+  let page: Page<MirrorGroup>;
+  try {
+    page = queryGroups(snapshot, kind, {
+      nameContains: args.nameContains ?? undefined,
+      orderBy: { direction: args.orderBy?.direction ?? 'ASC' },
+      first: args.first ?? undefined,
+      after: args.after ?? undefined,
+      last: args.last ?? undefined,
+      before: args.before ?? undefined,
+    });
+  } catch (error) {
+    if (error instanceof MirrorCursorError) throw badInput(error.message, error.argument);
+    throw error;
+  }
+  return {
+    edges: page.edges.map(({ cursor, node }) => ({
+      cursor,
+      node: toGroupModel(node) as Extract<GroupModel, { kind: K }>,
+    })),
+    pageInfo: page.pageInfo,
+    get totalCount() {
+      return page.totalCount();
+    },
+  };
 }
 
 export const MemberFilter = builder.inputType('MemberFilter', {

@@ -1,7 +1,7 @@
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
-import { MemberFilter, resolveMembers } from './directory.ts';
+import { badInput, MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
+import { GroupOrder, MemberFilter, mirroredGroups, resolveMembers } from './directory.ts';
 import { findGroup, loadGroups } from './groups.ts';
 import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { alongside, selectsField } from './selection.ts';
@@ -93,15 +93,35 @@ builder.queryFields((t) => ({
       type: Team,
       ...requires('directory:read'),
       description:
-        "The node's teams (never roles), in the upstream's order, 20 per page by default and at most 100.",
+        "The node's teams (never roles), 20 per page by default and at most 100. With the directory mirror (MIRROR=on, the default) ordered by name (`orderBy`) with keyset cursors, in zero upstream calls; an exact `name`/`externalId` filter, `@fresh` and `Cache-Control: no-cache` read the upstream instead, in its order.",
       args: {
         filter: t.arg({
           type: TeamFilter,
           required: false,
           description: 'Conditions every team returned meets.',
         }),
+        orderBy: t.arg({
+          type: GroupOrder,
+          required: false,
+          description: 'The order (answered from the directory mirror).',
+        }),
       },
       resolve: async (_root, args, ctx, info) => {
+        const filter = args.filter ?? {};
+        if (filter.name == null && filter.externalId == null) {
+          const mirrored = await mirroredGroups(
+            'Team',
+            { ...args, nameContains: filter.nameContains },
+            ctx,
+            info,
+          );
+          if (mirrored) return mirrored;
+        } else if (args.orderBy != null) {
+          throw badInput(
+            'orderBy cannot be combined with an exact name or externalId filter',
+            'orderBy',
+          );
+        }
         const teams = await alongside(
           ctx.directory.teams(args.filter ?? {}),
           // Without Group.members, membership comes from the user scan: read it meanwhile.

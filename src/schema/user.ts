@@ -10,7 +10,7 @@ import {
   resolveOffsetConnection,
   validatePageSize,
 } from './connection.ts';
-import { mirroredGroupsOf, mirroredUsers, mirrorFor } from './directory.ts';
+import { mirroredGroupsOf, mirroredUsers, mirrorFor, OrderDirection } from './directory.ts';
 import { checkKeeperId } from './ids.ts';
 import {
   branded,
@@ -165,14 +165,6 @@ const UserOrderField = builder.enumType('UserOrderField', {
     USER_NAME: { description: 'The userName (e-mail address).' },
     DISPLAY_NAME: { description: 'The displayName, or the userName when there is none.' },
     FAMILY_NAME: { description: 'The family name; users without one come first.' },
-  } as const,
-});
-
-export const OrderDirection = builder.enumType('OrderDirection', {
-  description: 'Ascending or descending.',
-  values: {
-    ASC: { description: 'A to Z.' },
-    DESC: { description: 'Z to A.' },
   } as const,
 });
 

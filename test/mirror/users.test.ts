@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   LockUserDocument,
+  MirrorGroupsDocument,
   MirrorTeamMembersDocument,
   MirrorUsersDocument,
   MirrorUsersFreshDocument,
@@ -166,6 +167,46 @@ describe('users from the directory mirror', () => {
         code: 'BAD_USER_INPUT',
         argument: 'filter.active',
       });
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('lists teams and roles by name from the mirror, with their member counts, in zero upstream calls', async () => {
+    const stack = await mirrored();
+    try {
+      await stack.mirror!.ready();
+      stack.resetLog();
+      const store = stack.emulator.store;
+      const byName = (names: string[]) =>
+        [...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+      const teams = byName(store.listTeams().map((t) => t.displayName));
+      const first = await stack.run(MirrorGroupsDocument, {
+        first: 5,
+        orderBy: { direction: 'DESC' },
+      });
+      expect(first.errors).toBeUndefined();
+      expect(first.data?.teams.edges.map((e) => e.node.name)).toEqual(
+        [...teams].reverse().slice(0, 5),
+      );
+      expect(first.data?.teams.totalCount).toBe(teams.length);
+      const next = await stack.run(MirrorGroupsDocument, {
+        first: 5,
+        orderBy: { direction: 'DESC' },
+        after: first.data!.teams.pageInfo.endCursor,
+      });
+      expect(next.data?.teams.edges.map((e) => e.node.name)).toEqual(
+        [...teams].reverse().slice(5, 10),
+      );
+      const t0 = store.listTeams().find((t) => t.displayName === teams.at(-1))!;
+      expect(first.data?.teams.edges[0]?.node.members?.totalCount).toBe(
+        store.membersOf(t0.id).length,
+      );
+      const roles = byName(store.listRoles().map((r) => r.displayName.slice('ROLE_'.length)));
+      expect(first.data?.roles.edges.map((e) => e.node.name)).toEqual(
+        [...roles].reverse().slice(0, 3),
+      );
+      expect(stack.upstreamCalls()).toEqual([]);
     } finally {
       await stack.close();
     }
