@@ -11,8 +11,8 @@ import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 
 // How operations are executed. Queries run compiled by graphql-jit, one compiled function per
-// parsed document and operation (Yoga's parse cache hands back the same document object for the
-// same text, so a canonical query is compiled once): on the page of 50 users with teams and roles
+// parsed document and operation, from its second run on (Yoga's parse cache hands back the same
+// document object for the same text, so a canonical query is compiled once): on the page of 50 users with teams and roles
 // that cut the facade's CPU per request by about a sixth (README, Benchmark). Mutations stay on
 // graphql-js: they are not the hot path, and their ordering and settling rules are proven on its
 // serial execution.
@@ -29,22 +29,43 @@ import type { Plugin } from 'graphql-yoga';
 
 type Compiled = Pick<CompiledQuery, 'query'>;
 
-/** Query operations execute through graphql-jit; everything else through graphql-js. */
-export function useCompiledQueries(): Plugin {
-  const compiled = new WeakMap<DocumentNode, Map<string | undefined, Compiled | null>>();
+/** Per document and operation name: how often it ran, and its compiled query once it has one. */
+type Entry = { runs: number; compiled?: Compiled | null };
+
+export type CompiledQueriesOptions = {
+  /**
+   * Runs of one document (and operation) on graphql-js before it is compiled. Compiling the page of
+   * 50 users takes about 4 ms, several of its executions: a document sent once (literal values
+   * inlined, a one-off query) is never worth it, so only documents that come back are compiled.
+   * @default 1
+   */
+  interpretedRuns?: number;
+  /** Called once per compiled operation, with the operation name the request gave (tests). */
+  onCompile?: (operationName: string | undefined) => void;
+};
+
+/** Query operations execute through graphql-jit once they repeat; everything else through graphql-js. */
+export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin {
+  const interpretedRuns = options.interpretedRuns ?? 1;
+  const entries = new WeakMap<DocumentNode, Map<string | undefined, Entry>>();
   const compiledFor = (args: ExecutionArgs): Compiled | null => {
     const name = args.operationName ?? undefined;
-    let byName = compiled.get(args.document);
+    let byName = entries.get(args.document);
     if (!byName) {
       byName = new Map();
-      compiled.set(args.document, byName);
+      entries.set(args.document, byName);
     }
     let entry = byName.get(name);
-    if (entry === undefined) {
-      entry = compile(args.schema, args.document, name);
+    if (!entry) {
+      entry = { runs: 0 };
       byName.set(name, entry);
     }
-    return entry;
+    if (entry.compiled !== undefined) return entry.compiled;
+    entry.runs += 1;
+    if (entry.runs <= interpretedRuns) return null;
+    entry.compiled = compile(args.schema, args.document, name);
+    if (entry.compiled) options.onCompile?.(name);
+    return entry.compiled;
   };
   return {
     onExecute({ args, executeFn, setExecuteFn }) {

@@ -1,7 +1,7 @@
 import { type ScimError, ScimRateLimitedError, ScimUnavailableError } from './errors.ts';
 
 // The retry policy for SCIM calls, as pure functions (stripe-node `_shouldRetry` /
-// `_getSleepTimeInMS`, octokit plugin-retry's error-request.ts) plus the small loop in client.ts.
+// `_getSleepTimeInMS`, octokit plugin-retry's error-request.ts) plus the small loop in transport.ts.
 //
 // Why not undici's retry interceptor / RetryHandler (lib/handler/retry-handler.js, 7.x)? Its
 // defaults are close to ours (same methods, same statuses, Retry-After), but it is wrong for us in
@@ -17,7 +17,7 @@ import { type ScimError, ScimRateLimitedError, ScimUnavailableError } from './er
 //    must give up instead and surface RATE_LIMITED with `retryAfterSeconds`, so the caller (or its
 //    own caller) decides whether to wait that long.
 // It also carries range-resume logic (206, ETag checks) that a JSON API never needs. The loop in
-// client.ts is ~30 lines and is driven entirely by the two functions below.
+// transport.ts is ~30 lines and is driven entirely by the two functions below.
 
 /** Options of the retry policy. Every field is optional on the client; see `resolveRetry`. */
 export type RetryOptions = {

@@ -3,9 +3,10 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useCompiledQueries } from '../../src/execution.ts';
 
-// Queries run compiled by graphql-jit (src/execution.ts); callers must not see a difference. The
-// same operations go through a Yoga with the plugin and one without, and the answers must be
-// byte-for-byte the same, errors (message, locations, path, extensions) included.
+// Queries run compiled by graphql-jit (src/execution.ts) from their second run on; callers must not
+// see a difference. The same operations go through a Yoga with the plugin (three times: once
+// interpreted, then compiled) and one without, and the answers must be byte-for-byte the same,
+// errors (message, locations, path, extensions) included.
 
 const schema = createSchema({
   typeDefs: /* GraphQL */ `
@@ -65,11 +66,12 @@ const schema = createSchema({
 });
 
 const plain = createYoga({ schema, maskedErrors: false, logging: false });
+const compiledNames: (string | undefined)[] = [];
 const compiled = createYoga({
   schema,
   maskedErrors: false,
   logging: false,
-  plugins: [useCompiledQueries()],
+  plugins: [useCompiledQueries({ onCompile: (name) => compiledNames.push(name) })],
 });
 
 async function answer(
@@ -108,10 +110,25 @@ const operations: [string, string, Record<string, unknown>?][] = [
 describe('compiled query execution', () => {
   it.each(operations)('answers %s exactly as graphql-js does', async (_, query, variables) => {
     const expected = await answer(plain, query, variables);
-    expect(await answer(compiled, query, variables)).toBe(expected);
+    for (let run = 1; run <= 3; run++) {
+      expect(await answer(compiled, query, variables)).toBe(expected);
+    }
+  });
+
+  it('compiles a query when it comes back, once, and never a mutation', async () => {
+    compiledNames.length = 0;
+    const query = 'query Once { ok }';
+    await answer(compiled, query);
+    expect(compiledNames).toEqual([]);
+    await answer(compiled, query);
+    await answer(compiled, query);
+    expect(compiledNames).toHaveLength(1);
+    for (let run = 0; run < 3; run++) await answer(compiled, 'mutation Bump { bump(by: 1) }');
+    expect(compiledNames).toHaveLength(1);
   });
 
   it('keeps the locations and paths of errors that graphql-jit reports without nodes', async () => {
+    await answer(compiled, '{\n  ok\n     fails\n}');
     const body = JSON.parse(await answer(compiled, '{\n  ok\n     fails\n}')) as {
       errors: { locations: unknown; path: unknown }[];
     };

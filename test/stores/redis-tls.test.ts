@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { SharedStateUnavailableError } from '../../src/stores/errors.ts';
 import { createSharedState, type SharedState } from '../../src/stores/index.ts';
 import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
+import { testConfig } from '../test-config.ts';
 
 // rediss:// with a private CA (REDIS_TLS_CA_FILE), against redis-server's own TLS listener.
 // The certificates are made for the test with the openssl command (Debian's openssl package);
@@ -80,7 +80,7 @@ describe.runIf(canRun)('Redis over TLS', () => {
 
   const shared = (env: Record<string, string>) => {
     const state = createSharedState(
-      loadConfig({ REDIS_URL: redis.url, REDIS_CONNECT_TIMEOUT_MS: '3000', ...env }),
+      testConfig({ REDIS_URL: redis.url, REDIS_CONNECT_TIMEOUT_MS: '3000', ...env }),
     );
     states.push(state);
     return state;
