@@ -205,8 +205,13 @@ const here = resolve(import.meta.dirname, '..');
 type Plain = ReturnType<typeof plainScim>;
 const GROUPS_NO_MEMBERS = '/Groups?startIndex=1&count=500&excludedAttributes=members';
 
+// Each checkout runs twice: reading per request (MIRROR=off, the rows as they always were) and
+// answering lists from the directory mirror (MIRROR=on; its first read happens in the warm-up).
 async function facades(upstream: { url: string; token: string }, env: Record<string, string> = {}) {
-  const list = [await startFacade('this checkout', here, upstream, env)];
+  const list = [
+    await startFacade('this checkout', here, upstream, { ...env, MIRROR: 'off' }),
+    await startFacade('this checkout, mirror', here, upstream, { ...env, MIRROR: 'on' }),
+  ];
   if (baselineRoot) list.push(await startFacade('baseline', baselineRoot, upstream, env));
   return list;
 }
