@@ -19,6 +19,18 @@ const schema = createSchema({
       item(n: Int!): Item
       items: [Item]
       strict: Strict
+      things: [Thing!]!
+    }
+    interface Thing {
+      name: String!
+    }
+    type Gadget implements Thing {
+      name: String!
+      volts: Int
+    }
+    type Widget implements Thing {
+      name: String!
+      size: Int
     }
     type Item {
       n: Int
@@ -48,7 +60,12 @@ const schema = createSchema({
       item: (_: unknown, { n }: { n: number }) => ({ n }),
       items: () => [{ n: 1 }, { n: 2 }, { n: 3 }],
       strict: () => ({}),
+      things: () => [
+        { kind: 'Gadget', name: 'g', volts: 5 },
+        { kind: 'Widget', name: 'w', size: 2 },
+      ],
     },
+    Thing: { __resolveType: ({ kind }: { kind: string }) => kind },
     Item: {
       label: ({ n }: { n: number }) => {
         if (n === 2) throw Object.assign(new Error('second'), { extensions: { code: 'TWO' } });
@@ -105,6 +122,30 @@ const operations: [string, string, Record<string, unknown>?][] = [
   ['a variable of the wrong type', 'query ($n: Int!) { item(n: $n) { n } }', { n: 'two' }],
   ['a mutation (graphql-js)', 'mutation { bump(by: 1) failing }'],
   ['named operations', 'query A { ok } query B { fails }'],
+  [
+    'interfaces, inline fragments and fragment spreads',
+    '{ things { __typename name ... on Gadget { volts } ...W } } fragment W on Widget { size }',
+  ],
+  [
+    '@skip and @include by variables, on fields and fragments',
+    `query ($on: Boolean!) {
+  ok @skip(if: $on)
+  item(n: 1) @include(if: $on) { n }
+  things { ...G @include(if: $on) ... on Widget @skip(if: $on) { size } }
+}
+fragment G on Gadget { volts }`,
+    { on: true },
+  ],
+  [
+    '@skip and @include by variables, on fields and fragments, turned the other way',
+    `query ($on: Boolean!) {
+  ok @skip(if: $on)
+  item(n: 1) @include(if: $on) { n }
+  things { ...G @include(if: $on) ... on Widget @skip(if: $on) { size } }
+}
+fragment G on Gadget { volts }`,
+    { on: false },
+  ],
 ];
 
 describe('compiled query execution', () => {
