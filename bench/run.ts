@@ -107,6 +107,9 @@ async function run(latencyMs: number) {
     KEEPER_SCIM_URL: emulator.baseUrl,
     KEEPER_SCIM_TOKEN: emulator.token,
     NODE_ENV: 'production',
+    // Per request, as these rows compare with direct SCIM calls; the process-level section below
+    // adds the directory mirror.
+    MIRROR: 'off',
   });
   // The facade as `npm start` wires it; the direct baseline is a SCIM client on the same settings.
   const service = await createService(config, { emulated: true, app: { logging: false } });
