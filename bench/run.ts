@@ -193,10 +193,13 @@ table(header, rows);
 //
 // BENCH_BASELINE=<path of another checkout> adds that checkout's facade (e.g. the code before a
 // change) to every measurement, interleaved with this one against the same emulator process.
+// BENCH_CPU_WARMUP (200) requests per facade and case before measuring (V8 optimises the hot code
+// and queries are compiled from their second run: the blocks then measure the steady state);
 // BENCH_CPU_REQUESTS (30) requests per block, 5 interleaved blocks per facade and case;
 // BENCH_LOAD_SECONDS (5) per autocannon run; BENCH_SCALE ("5000,20000,100000", empty = skip).
 
 const baselineRoot = process.env.BENCH_BASELINE;
+const cpuWarmup = Number(process.env.BENCH_CPU_WARMUP ?? 200);
 const cpuBlock = Number(process.env.BENCH_CPU_REQUESTS ?? 30);
 const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const scales = (process.env.BENCH_SCALE ?? '5000,20000,100000')
@@ -270,9 +273,9 @@ async function cpuAndThroughput() {
   try {
     for (const c of cpuCases) {
       for (const f of running) {
-        for (let i = 0; i < 10; i++) await ask(f.url, c.body);
+        for (let i = 0; i < cpuWarmup; i++) await ask(f.url, c.body);
       }
-      for (let i = 0; i < 10; i++) await c.plain(plain);
+      for (let i = 0; i < cpuWarmup; i++) await c.plain(plain);
       const facadeMs = running.map(() => [] as number[]);
       const plainMs: number[] = [];
       for (let round = 0; round < 5; round++) {

@@ -52,6 +52,7 @@ describe('audit trail', () => {
   const LOCK = 'mutation($input: LockUserInput!) { lockUser(input: $input) { __typename } }';
 
   it('records success, typed error, upstream failure and forbidden once each', async () => {
+    logged.length = 0;
     const user = stack.emulator.store.listUsers()[5];
     const gid = encodeGlobalID('User', user?.id as string);
     const missing = encodeGlobalID('User', '999999999');

@@ -19,6 +19,7 @@ describe('caller authentication (API_KEYS)', () => {
     });
 
   it('refuses a request without a key, or with a wrong one, before any upstream call', async () => {
+    stack.resetLog();
     const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer not-a-key-0123456789' },

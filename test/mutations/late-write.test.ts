@@ -25,6 +25,7 @@ describe('a create applied after the facade gave up', () => {
 
   it('answers OutcomeUnknownError, then settles on the late user with the same key', async () => {
     const input = { userName: 'late.write@acme.example', clientMutationId: 'hr-late-1' };
+    stack.resetLog();
     stack.emulator.faults.set({ latencyMs: 600 });
     const first = await stack.run(CreateUserDocument, { input });
     expect(first.data?.createUser).toMatchObject({ __typename: 'OutcomeUnknownError' });
