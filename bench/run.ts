@@ -107,6 +107,9 @@ async function run(latencyMs: number) {
     KEEPER_SCIM_URL: emulator.baseUrl,
     KEEPER_SCIM_TOKEN: emulator.token,
     NODE_ENV: 'production',
+    // Per request, as these rows compare with direct SCIM calls; the process-level section below
+    // adds the directory mirror.
+    MIRROR: 'off',
   });
   // The facade as `npm start` wires it; the direct baseline is a SCIM client on the same settings.
   const service = await createService(config, { emulated: true, app: { logging: false } });
@@ -190,10 +193,13 @@ table(header, rows);
 //
 // BENCH_BASELINE=<path of another checkout> adds that checkout's facade (e.g. the code before a
 // change) to every measurement, interleaved with this one against the same emulator process.
+// BENCH_CPU_WARMUP (200) requests per facade and case before measuring (V8 optimises the hot code
+// and queries are compiled from their second run: the blocks then measure the steady state);
 // BENCH_CPU_REQUESTS (30) requests per block, 5 interleaved blocks per facade and case;
 // BENCH_LOAD_SECONDS (5) per autocannon run; BENCH_SCALE ("5000,20000,100000", empty = skip).
 
 const baselineRoot = process.env.BENCH_BASELINE;
+const cpuWarmup = Number(process.env.BENCH_CPU_WARMUP ?? 200);
 const cpuBlock = Number(process.env.BENCH_CPU_REQUESTS ?? 30);
 const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const scales = (process.env.BENCH_SCALE ?? '5000,20000,100000')
@@ -205,8 +211,13 @@ const here = resolve(import.meta.dirname, '..');
 type Plain = ReturnType<typeof plainScim>;
 const GROUPS_NO_MEMBERS = '/Groups?startIndex=1&count=500&excludedAttributes=members';
 
+// Each checkout runs twice: reading per request (MIRROR=off, the rows as they always were) and
+// answering lists from the directory mirror (MIRROR=on; its first read happens in the warm-up).
 async function facades(upstream: { url: string; token: string }, env: Record<string, string> = {}) {
-  const list = [await startFacade('this checkout', here, upstream, env)];
+  const list = [
+    await startFacade('this checkout', here, upstream, { ...env, MIRROR: 'off' }),
+    await startFacade('this checkout, mirror', here, upstream, { ...env, MIRROR: 'on' }),
+  ];
   if (baselineRoot) list.push(await startFacade('baseline', baselineRoot, upstream, env));
   return list;
 }
@@ -262,9 +273,9 @@ async function cpuAndThroughput() {
   try {
     for (const c of cpuCases) {
       for (const f of running) {
-        for (let i = 0; i < 10; i++) await ask(f.url, c.body);
+        for (let i = 0; i < cpuWarmup; i++) await ask(f.url, c.body);
       }
-      for (let i = 0; i < 10; i++) await c.plain(plain);
+      for (let i = 0; i < cpuWarmup; i++) await c.plain(plain);
       const facadeMs = running.map(() => [] as number[]);
       const plainMs: number[] = [];
       for (let round = 0; round < 5; round++) {

@@ -1,12 +1,6 @@
 import type { Context } from '../context.ts';
 import type { GroupKind } from '../directory/directory.ts';
-import type { GroupModel } from '../model.ts';
-import {
-  badInput,
-  type ConnectionArgs,
-  pickOneByName,
-  resolveOffsetConnection,
-} from './connection.ts';
+import { badInput, pickOneByName } from './connection.ts';
 import { checkKeeperId } from './ids.ts';
 import { branded } from './refs.ts';
 
@@ -15,10 +9,6 @@ import { branded } from './refs.ts';
 /** `loadMany` of the Team and Role nodes. */
 export const loadGroups = async <K extends GroupKind>(kind: K, ids: string[], ctx: Context) =>
   branded(kind, await ctx.directory.groupsById(kind, ids));
-
-/** The members of a team or role as a connection. */
-export const resolveMembers = async (group: GroupModel, args: ConnectionArgs, ctx: Context) =>
-  resolveOffsetConnection(args, await ctx.directory.membersOf(group));
 
 type GroupLookupArgs = {
   id?: { typename: string; id: string } | null;
