@@ -107,6 +107,9 @@ async function run(latencyMs: number) {
     KEEPER_SCIM_URL: emulator.baseUrl,
     KEEPER_SCIM_TOKEN: emulator.token,
     NODE_ENV: 'production',
+    // Per request, as these rows compare with direct SCIM calls; the process-level section below
+    // adds the directory mirror.
+    MIRROR: 'off',
   });
   // The facade as `npm start` wires it; the direct baseline is a SCIM client on the same settings.
   const service = await createService(config, { emulated: true, app: { logging: false } });
@@ -208,8 +211,13 @@ const here = resolve(import.meta.dirname, '..');
 type Plain = ReturnType<typeof plainScim>;
 const GROUPS_NO_MEMBERS = '/Groups?startIndex=1&count=500&excludedAttributes=members';
 
+// Each checkout runs twice: reading per request (MIRROR=off, the rows as they always were) and
+// answering lists from the directory mirror (MIRROR=on; its first read happens in the warm-up).
 async function facades(upstream: { url: string; token: string }, env: Record<string, string> = {}) {
-  const list = [await startFacade('this checkout', here, upstream, env)];
+  const list = [
+    await startFacade('this checkout', here, upstream, { ...env, MIRROR: 'off' }),
+    await startFacade('this checkout, mirror', here, upstream, { ...env, MIRROR: 'on' }),
+  ];
   if (baselineRoot) list.push(await startFacade('baseline', baselineRoot, upstream, env));
   return list;
 }

@@ -175,6 +175,7 @@ export function createApp(deps: AppDeps): App {
         blockFieldSuggestion: { enabled: config.server.production },
       }),
       useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
+      useDirectoryAsOf(),
       useReadsBySelection(),
       // Queries run compiled by graphql-jit (src/execution.ts).
       useCompiledQueries(),
@@ -267,6 +268,28 @@ function useNoIntrospection(): Plugin {
   return {
     onValidate({ addValidationRule }) {
       addValidationRule(rule);
+    },
+  };
+}
+
+/**
+ * Adds `extensions.directory.asOf` to a result that used the directory mirror: the time of the
+ * upstream read behind it (the oldest, if several lists used it), so that a caller knows how old
+ * it may be.
+ */
+function useDirectoryAsOf(): Plugin<Context> {
+  return {
+    onExecute({ args }) {
+      const ctx = args.contextValue as Context;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!ctx.mirrorAsOf || !result || Symbol.asyncIterator in result) return;
+          setResult({
+            ...result,
+            extensions: { ...result.extensions, directory: { asOf: ctx.mirrorAsOf.toISOString() } },
+          });
+        },
+      };
     },
   };
 }

@@ -36,6 +36,14 @@ export type Context = {
   caller: Caller;
   /** The directory mirror shared by every request (src/directory/mirror); undefined with MIRROR=off. */
   mirror: Mirror | undefined;
+  /**
+   * The caller asked for fresh data for the whole request (`Cache-Control: no-cache` or
+   * `no-store`; the `@fresh` directive is checked where the operation is known): no answer comes
+   * from the mirror.
+   */
+  fresh: boolean;
+  /** Set when an answer used the mirror: its asOf, for `extensions.directory.asOf`. */
+  mirrorAsOf: Date | undefined;
 };
 
 export type ContextDeps = {
@@ -66,6 +74,8 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
     audit,
     upstream,
     mirror: deps.mirror,
+    fresh: /\bno-(cache|store)\b/i.test(request.headers.get('cache-control') ?? ''),
+    mirrorAsOf: undefined,
     directory: createDirectory({
       scim: deps.scim,
       upstream,

@@ -1,24 +1,14 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactPayload } from '../src/directory/writes/stored.ts';
 import { createMemoryIdempotencyStore, fingerprint } from '../src/idempotency.ts';
 import { RenameTeamDocument, SetTeamMembersChangesDocument } from './generated/graphql.ts';
+import { heapAfterGc } from './heap.ts';
 import { type Stack, startStack } from './helpers.ts';
 import { teamGid, userGid } from './mutations/helpers.ts';
 
 // The idempotency store has a memory budget: it keeps what a payload says (its typename, the ids
 // of the written objects, counts and id lists), never a copy of the objects, and drops the oldest
 // finished keys beyond IDEMPOTENCY_MAX_BYTES. A replay reads the objects again.
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 describe('idempotency store memory', () => {
   it('keeps 100k setTeamMembers results on a 200-member team within the byte budget', async () => {

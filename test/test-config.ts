@@ -6,7 +6,8 @@ import { scimClientOptions, type UpstreamTarget } from '../src/service.ts';
 // outside production) with the test's environment on top, never an object written by hand.
 
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', ...env });
+  // Tests read the upstream per request unless they ask for the directory mirror (MIRROR=on).
+  return loadConfig({ NODE_ENV: 'test', MIRROR: 'off', ...env });
 }
 
 /**

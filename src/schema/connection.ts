@@ -6,6 +6,7 @@ import {
 } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
+import type { Page } from '../directory/mirror/query.ts';
 import { arraySource, type OffsetSource } from '../directory/reads/source.ts';
 
 // Relay connections over offset-paged sources (SCIM lists are 1-based startIndex + count). Pothos'
@@ -23,16 +24,8 @@ export type ConnectionArgs = {
   before?: string | null | undefined;
 };
 
-export type Connection<T> = {
-  edges: { cursor: string; node: T }[];
-  pageInfo: {
-    hasNextPage: boolean;
-    hasPreviousPage: boolean;
-    startCursor: string | null;
-    endCursor: string | null;
-  };
-  totalCount: number;
-};
+/** A Relay page as the schema returns it: the mirror's page shape, with its count made. */
+export type Connection<T> = Omit<Page<T>, 'totalCount'> & { totalCount: number };
 
 /**
  * Longest lookup and filter strings, checked before any upstream call (a 10 MB userName must not
@@ -66,7 +59,8 @@ export function pickOneByName<T extends { kind: 'Team' | 'Role'; group: { id: st
   );
 }
 
-export function validateConnectionArgs(args: ConnectionArgs): void {
+/** `first` and `last` within 0…MAX_PAGE_SIZE (any list, offset or keyset cursors). */
+export function validatePageSize(args: ConnectionArgs): void {
   for (const name of ['first', 'last'] as const) {
     const value = args[name];
     if (value == null) continue;
@@ -78,6 +72,10 @@ export function validateConnectionArgs(args: ConnectionArgs): void {
       );
     }
   }
+}
+
+export function validateConnectionArgs(args: ConnectionArgs): void {
+  validatePageSize(args);
   for (const name of ['after', 'before'] as const) {
     const cursor = args[name];
     if (cursor == null) continue;

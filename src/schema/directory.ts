@@ -1,13 +1,39 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { GraphQLError } from 'graphql';
+import {
+  DirectiveLocation,
+  GraphQLDirective,
+  GraphQLError,
+  type GraphQLResolveInfo,
+} from 'graphql';
 import type { Context } from '../context.ts';
 import { ChangesResyncError } from '../directory/mirror/log.ts';
 import type { Mirror } from '../directory/mirror/mirror.ts';
-import { counts } from '../directory/mirror/query.ts';
-import type { ChangeEvent, Snapshot } from '../directory/mirror/snapshot.ts';
+import {
+  counts,
+  MirrorCursorError,
+  type Page,
+  queryGroups,
+  queryMembers,
+} from '../directory/mirror/query.ts';
+import {
+  type ChangeEvent,
+  type MirrorGroup,
+  type MirrorUser,
+  type Snapshot,
+  toGroupModel,
+  toUserModel,
+} from '../directory/mirror/snapshot.ts';
+import type { GroupModel, UserModel } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { badInput, MAX_PAGE_SIZE } from './connection.ts';
+import {
+  badInput,
+  type Connection,
+  type ConnectionArgs,
+  MAX_PAGE_SIZE,
+  resolveOffsetConnection,
+  validatePageSize,
+} from './connection.ts';
 
 // The directory mirror's state and its change feed (src/directory/mirror): `directory`,
 // `directoryChanges` (a page of changes after a cursor) and the `directoryChanged` subscription
@@ -31,6 +57,196 @@ function mirrorOf(ctx: Context): Mirror {
     });
   }
   return ctx.mirror;
+}
+
+/** `@fresh` on a query: nothing in its answer comes from the mirror (as `Cache-Control: no-cache`). */
+export const freshDirective = new GraphQLDirective({
+  name: 'fresh',
+  description:
+    'Answer this whole query with fresh reads of the upstream, not from the directory mirror (like the `Cache-Control: no-cache` header). Lists that only the mirror can answer (`orderBy`, `teamId`, `roleId`, `externalIdPresent`) are then refused.',
+  locations: [DirectiveLocation.QUERY],
+});
+
+/** Fresh reads: asked for (header, directive), or a mutation's payload. */
+const askedFresh = (ctx: Context, info: GraphQLResolveInfo) =>
+  ctx.fresh ||
+  info.operation.operation !== 'query' ||
+  (info.operation.directives?.some((d) => d.name.value === 'fresh') ?? false);
+
+/**
+ * The mirror's snapshot for a list question of this request, or undefined when the answer must
+ * be a fresh read (MIRROR=off, `@fresh`, `Cache-Control: no-cache`). Waits only for the first
+ * read of the node; records the snapshot's age for `extensions.directory.asOf`.
+ */
+export async function mirrorFor(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): Promise<Snapshot | undefined> {
+  if (!ctx.mirror || askedFresh(ctx, info)) return undefined;
+  let snapshot: Snapshot;
+  try {
+    snapshot = await ctx.mirror.ready(ctx.request.signal);
+  } catch (error) {
+    throw unavailable(error);
+  }
+  if (!ctx.mirrorAsOf || snapshot.asOf < ctx.mirrorAsOf) ctx.mirrorAsOf = snapshot.asOf;
+  return snapshot;
+}
+
+/** Users built from the mirror: their teams and roles come from the same snapshot. */
+const fromMirror = new WeakSet<object>();
+
+/** A page of the mirror as a connection of the schema's user models. */
+export function mirroredUsers(page: () => Page<MirrorUser>): Connection<UserModel> {
+  let result: Page<MirrorUser>;
+  try {
+    result = page();
+  } catch (error) {
+    if (error instanceof MirrorCursorError) throw badInput(error.message, error.argument);
+    throw error;
+  }
+  const edges = result.edges.map(({ cursor, node }) => {
+    const user = toUserModel(node);
+    fromMirror.add(user);
+    return { cursor, node: user };
+  });
+  return {
+    edges,
+    pageInfo: result.pageInfo,
+    // Counted only when selected.
+    get totalCount() {
+      return result.totalCount();
+    },
+  };
+}
+
+/** The teams or roles of a user that came from the mirror, from it; else undefined. */
+export function mirroredGroupsOf<K extends 'Team' | 'Role'>(
+  ctx: Context,
+  kind: K,
+  user: UserModel,
+): Extract<GroupModel, { kind: K }>[] | undefined {
+  const snapshot = fromMirror.has(user) ? ctx.mirror?.current() : undefined;
+  if (!snapshot) return undefined;
+  return (user.groups ?? [])
+    .map((ref) => snapshot.groups.get(ref.value))
+    .filter((g) => g?.kind === kind)
+    .map((g) => toGroupModel(g!) as Extract<GroupModel, { kind: K }>);
+}
+
+export const OrderDirection = builder.enumType('OrderDirection', {
+  description: 'Ascending or descending.',
+  values: {
+    ASC: { description: 'A to Z.' },
+    DESC: { description: 'Z to A.' },
+  } as const,
+});
+
+export const GroupOrder = builder.inputType('GroupOrder', {
+  description:
+    'The order of teams or roles: by name without case (ties by id), answered from the directory mirror with keyset cursors.',
+  fields: (t) => ({
+    direction: t.field({
+      type: OrderDirection,
+      required: false,
+      defaultValue: 'ASC',
+      description: 'Ascending (default) or descending.',
+    }),
+  }),
+});
+
+/**
+ * Teams or roles from the mirror (`nameContains`, `orderBy`), or undefined when the read must be
+ * fresh; `orderBy` is refused then.
+ */
+export async function mirroredGroups<K extends 'Team' | 'Role'>(
+  kind: K,
+  args: ConnectionArgs & {
+    nameContains?: string | null | undefined;
+    orderBy?: { direction?: 'ASC' | 'DESC' | null } | null;
+  },
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): Promise<Connection<Extract<GroupModel, { kind: K }>> | undefined> {
+  const snapshot = await mirrorFor(ctx, info);
+  if (!snapshot) {
+    if (args.orderBy != null) {
+      throw badInput(
+        'orderBy is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, or an exact name/externalId filter',
+        'orderBy',
+      );
+    }
+    return undefined;
+  }
+  validatePageSize(args);
+  let page: Page<MirrorGroup>;
+  try {
+    page = queryGroups(snapshot, kind, {
+      nameContains: args.nameContains ?? undefined,
+      orderBy: { direction: args.orderBy?.direction ?? 'ASC' },
+      first: args.first ?? undefined,
+      after: args.after ?? undefined,
+      last: args.last ?? undefined,
+      before: args.before ?? undefined,
+    });
+  } catch (error) {
+    if (error instanceof MirrorCursorError) throw badInput(error.message, error.argument);
+    throw error;
+  }
+  return {
+    edges: page.edges.map(({ cursor, node }) => ({
+      cursor,
+      node: toGroupModel(node) as Extract<GroupModel, { kind: K }>,
+    })),
+    pageInfo: page.pageInfo,
+    get totalCount() {
+      return page.totalCount();
+    },
+  };
+}
+
+export const MemberFilter = builder.inputType('MemberFilter', {
+  description:
+    'Narrows the members of a team or role; answered from the directory mirror (refused on a fresh read).',
+  fields: (t) => ({
+    active: t.boolean({
+      required: false,
+      description: 'Only active (true) or only locked (false) members.',
+    }),
+  }),
+});
+
+/**
+ * The members of a team or role: from the mirror (ordered by userName, keyset cursors) unless
+ * the read must be fresh or the mirror does not know the group yet; then read per request.
+ */
+export async function resolveMembers(
+  group: GroupModel,
+  args: ConnectionArgs & { filter?: { active?: boolean | null } | null },
+  ctx: Context,
+  info: GraphQLResolveInfo,
+): Promise<Connection<UserModel>> {
+  const snapshot = await mirrorFor(ctx, info);
+  if (snapshot?.groups.has(group.group.id)) {
+    validatePageSize(args);
+    return mirroredUsers(
+      () =>
+        queryMembers(snapshot, group.group.id, {
+          filter: { active: args.filter?.active ?? undefined },
+          first: args.first ?? undefined,
+          after: args.after ?? undefined,
+          last: args.last ?? undefined,
+          before: args.before ?? undefined,
+        }) as Page<MirrorUser>,
+    );
+  }
+  if (args.filter?.active != null) {
+    throw badInput(
+      'filter.active on members is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, in a mutation payload, or for a group the mirror does not know yet',
+      'filter.active',
+    );
+  }
+  return resolveOffsetConnection(args, await ctx.directory.membersOf(group));
 }
 
 const Directory = builder.objectRef<DirectoryState>('Directory').implement({

@@ -8,11 +8,14 @@ import './team-mutations.ts';
 import './role-mutations.ts';
 import './audit.ts';
 import './directory.ts';
-import { lexicographicSortSchema } from 'graphql';
+import { lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { guardRootFields } from './access.ts';
 import { builder } from './builder.ts';
+import { freshDirective } from './directory.ts';
 
-export const schema = guardRootFields(builder.toSchema({ sortSchema: false }));
+export const schema = guardRootFields(
+  builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, freshDirective] }),
+);
 
 /** The schema as printed to schema.graphql: sorted, so that diffs show real changes only. */
 export const sortedSchema = lexicographicSortSchema(schema);

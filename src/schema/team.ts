@@ -1,9 +1,10 @@
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
-import { findGroup, loadGroups, resolveMembers } from './groups.ts';
+import { badInput, MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
+import { GroupOrder, MemberFilter, mirroredGroups, resolveMembers } from './directory.ts';
+import { findGroup, loadGroups } from './groups.ts';
 import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
-import { alongside, selectsField } from './selection.ts';
+import { selectsField } from './selection.ts';
 
 builder.node(Team, {
   description:
@@ -27,7 +28,14 @@ builder.node(Team, {
         type: User,
         nullable: true,
         description: NESTED('The users in this team, pending approvals included.'),
-        resolve: (team, args, ctx) => resolveMembers(team, args, ctx),
+        args: {
+          filter: t.arg({
+            type: MemberFilter,
+            required: false,
+            description: 'Conditions every member returned meets.',
+          }),
+        },
+        resolve: (team, args, ctx, info) => resolveMembers(team, args, ctx, info),
       },
       UserConnection,
     ),
@@ -85,21 +93,38 @@ builder.queryFields((t) => ({
       type: Team,
       ...requires('directory:read'),
       description:
-        "The node's teams (never roles), in the upstream's order, 20 per page by default and at most 100.",
+        "The node's teams (never roles), 20 per page by default and at most 100. With the directory mirror (MIRROR=on, the default) ordered by name (`orderBy`) with keyset cursors, in zero upstream calls; an exact `name`/`externalId` filter, `@fresh` and `Cache-Control: no-cache` read the upstream instead, in its order.",
       args: {
         filter: t.arg({
           type: TeamFilter,
           required: false,
           description: 'Conditions every team returned meets.',
         }),
+        orderBy: t.arg({
+          type: GroupOrder,
+          required: false,
+          description: 'The order (answered from the directory mirror).',
+        }),
       },
       resolve: async (_root, args, ctx, info) => {
-        const teams = await alongside(
-          ctx.directory.teams(args.filter ?? {}),
-          // Without Group.members, membership comes from the user scan: read it meanwhile.
-          selectsField(info, ['members']) && ctx.directory.readAhead('membership'),
-        );
-        return resolveOffsetConnection(args, teams);
+        const filter = args.filter ?? {};
+        if (filter.name == null && filter.externalId == null) {
+          const mirrored = await mirroredGroups(
+            'Team',
+            { ...args, nameContains: filter.nameContains },
+            ctx,
+            info,
+          );
+          if (mirrored) return mirrored;
+        } else if (args.orderBy != null) {
+          throw badInput(
+            'orderBy cannot be combined with an exact name or externalId filter',
+            'orderBy',
+          );
+        }
+        // Without Group.members, membership comes from the user scan: read it meanwhile.
+        const ahead = selectsField(info, ['members']) ? 'membership' : undefined;
+        return resolveOffsetConnection(args, await ctx.directory.teams(filter, ahead));
       },
     },
     TeamConnection,

@@ -1,8 +1,18 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.ts';
+import type { UserKey } from '../directory/directory.ts';
+import { queryUsers } from '../directory/mirror/query.ts';
 import type { UserModel } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { badInput, MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
+import {
+  badInput,
+  MAX_LENGTH,
+  maxLength,
+  resolveOffsetConnection,
+  validatePageSize,
+} from './connection.ts';
+import { mirroredGroupsOf, mirroredUsers, mirrorFor, OrderDirection } from './directory.ts';
 import { checkKeeperId } from './ids.ts';
 import {
   branded,
@@ -14,7 +24,7 @@ import {
   User,
   UserConnection,
 } from './refs.ts';
-import { alongside, selectsField } from './selection.ts';
+import { selectsField } from './selection.ts';
 
 const Email = builder.objectRef<UserModel['emails'][number]>('Email').implement({
   description: 'An e-mail address of a user. Keeper derives it from the userName.',
@@ -86,7 +96,10 @@ builder.node(User, {
           'The teams of this node the user belongs to. Teams outside the node are not shown.',
         ),
         resolve: async (u, args, ctx) =>
-          resolveOffsetConnection(args, await ctx.directory.groupsOf('Team', u)),
+          resolveOffsetConnection(
+            args,
+            mirroredGroupsOf(ctx, 'Team', u) ?? (await ctx.directory.groupsOf('Team', u)),
+          ),
       },
       TeamConnection,
     ),
@@ -98,7 +111,10 @@ builder.node(User, {
           'The roles (groups named with the role prefix) of this node assigned to the user.',
         ),
         resolve: async (u, args, ctx) =>
-          resolveOffsetConnection(args, await ctx.directory.groupsOf('Role', u)),
+          resolveOffsetConnection(
+            args,
+            mirroredGroupsOf(ctx, 'Role', u) ?? (await ctx.directory.groupsOf('Role', u)),
+          ),
       },
       RoleConnection,
     ),
@@ -107,8 +123,21 @@ builder.node(User, {
 
 const UserFilter = builder.inputType('UserFilter', {
   description:
-    'Narrows `users`. `userName` and `externalId` are asked upstream as exact `eq` filters. `active` and `search` cannot be asked of Keeper, so they are applied over one scan of the node (at most UPSTREAM_SCAN_LIMIT users; beyond it the query fails with SCAN_LIMIT_EXCEEDED rather than answer partially). All given conditions must hold.',
+    'Narrows `users`. `userName` and `externalId` are asked upstream as exact `eq` filters (always fresh). The other conditions are answered from the directory mirror (MIRROR=on, the default) in zero upstream calls; on a fresh read (MIRROR=off, `@fresh`, `Cache-Control: no-cache`) `active` and `search` are applied over one scan of the node (at most UPSTREAM_SCAN_LIMIT users; beyond it SCAN_LIMIT_EXCEEDED rather than a partial answer), and `teamId`, `roleId`, `externalIdPresent` are refused. All given conditions must hold.',
   fields: (t) => ({
+    teamId: t.globalID({
+      required: false,
+      description: 'Only members of this team (its global id). Answered from the directory mirror.',
+    }),
+    roleId: t.globalID({
+      required: false,
+      description: 'Only users with this role (its global id). Answered from the directory mirror.',
+    }),
+    externalIdPresent: t.boolean({
+      required: false,
+      description:
+        'Only users with (true) or without (false) an externalId. Answered from the directory mirror.',
+    }),
     userName: t.string({
       required: false,
       description: 'Exactly this userName (case-insensitive); at most 254 characters.',
@@ -131,6 +160,41 @@ const UserFilter = builder.inputType('UserFilter', {
     }),
   }),
 });
+
+const UserOrderField = builder.enumType('UserOrderField', {
+  description: 'What users are ordered by (without case; ties by id).',
+  values: {
+    USER_NAME: { description: 'The userName (e-mail address).' },
+    DISPLAY_NAME: { description: 'The displayName, or the userName when there is none.' },
+    FAMILY_NAME: { description: 'The family name; users without one come first.' },
+  } as const,
+});
+
+const UserOrder = builder.inputType('UserOrder', {
+  description:
+    'The order of `users`, answered from the directory mirror, with keyset cursors: users created or locked between two pages are never skipped nor repeated.',
+  fields: (t) => ({
+    field: t.field({ type: UserOrderField, required: true, description: 'What to order by.' }),
+    direction: t.field({
+      type: OrderDirection,
+      required: false,
+      defaultValue: 'ASC',
+      description: 'Ascending (default) or descending.',
+    }),
+  }),
+});
+
+/** The keeper id of a team or role filter, refused when it names the other kind. */
+function groupFilter(
+  id: { typename: string; id: string } | null | undefined,
+  typename: 'Team' | 'Role',
+  argument: string,
+): string | undefined {
+  if (!id) return undefined;
+  if (id.typename !== typename)
+    throw badInput(`${argument} must be the global id of a ${typename}`, argument);
+  return id.id;
+}
 
 builder.queryFields((t) => ({
   user: t.field({
@@ -157,30 +221,67 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: (_root, args, ctx, info) =>
-      alongside(
-        findUser(args, ctx),
-        selectsField(info, ['teams', 'roles']) && ctx.directory.readAhead('groups'),
-      ),
+      ctx.directory.findUser(userKey(args, ctx), groupsAhead(info)),
   }),
   users: t.connection(
     {
       type: User,
       ...requires('directory:read'),
       description:
-        "The users of the node, in Keeper's order, 20 per page by default and at most 100. `totalCount` counts the whole (filtered) list.",
+        "The users of the node, 20 per page by default and at most 100; `totalCount` counts the whole (filtered) list. With the directory mirror (MIRROR=on, the default) ordered by userName unless `orderBy` says otherwise, with keyset cursors, in zero upstream calls, as fresh as `directory { asOf }` plus this service's own writes; `userName`/`externalId` filters, `@fresh` and `Cache-Control: no-cache` read the upstream instead, in Keeper's order.",
       args: {
         filter: t.arg({
           type: UserFilter,
           required: false,
           description: 'Conditions every user returned meets.',
         }),
+        orderBy: t.arg({
+          type: UserOrder,
+          required: false,
+          description: 'The order (answered from the directory mirror).',
+        }),
       },
-      resolve: (_root, args, ctx, info) => {
-        // Teams and roles come from the Groups snapshot: read it alongside the users page.
-        return alongside(
-          resolveOffsetConnection(args, ctx.directory.users(args.filter ?? {})),
-          selectsField(info, ['teams', 'roles']) && ctx.directory.readAhead('groups'),
-        );
+      resolve: async (_root, args, ctx, info) => {
+        const filter = args.filter ?? {};
+        const teamId = groupFilter(filter.teamId, 'Team', 'filter.teamId');
+        const roleId = groupFilter(filter.roleId, 'Role', 'filter.roleId');
+        const exact = filter.userName != null || filter.externalId != null;
+        const snapshot = exact ? undefined : await mirrorFor(ctx, info);
+        if (snapshot) {
+          validatePageSize(args);
+          return mirroredUsers(() =>
+            queryUsers(snapshot, {
+              filter: {
+                active: filter.active ?? undefined,
+                search: filter.search ?? undefined,
+                teamId,
+                roleId,
+                externalIdPresent: filter.externalIdPresent ?? undefined,
+              },
+              orderBy: args.orderBy
+                ? { field: args.orderBy.field, direction: args.orderBy.direction ?? 'ASC' }
+                : undefined,
+              first: args.first ?? undefined,
+              after: args.after ?? undefined,
+              last: args.last ?? undefined,
+              before: args.before ?? undefined,
+            }),
+          );
+        }
+        for (const [argument, given] of [
+          ['orderBy', args.orderBy],
+          ['filter.teamId', teamId],
+          ['filter.roleId', roleId],
+          ['filter.externalIdPresent', filter.externalIdPresent],
+        ] as const) {
+          if (given != null) {
+            throw badInput(
+              `${argument} is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, or a userName/externalId filter`,
+              argument,
+            );
+          }
+        }
+        return resolveOffsetConnection(args, ctx.directory.users(filter, groupsAhead(info)));
       },
     },
     UserConnection,
@@ -194,22 +295,23 @@ type UserLookupArgs = {
   externalId?: string | null;
 };
 
-/** Throws at once on bad arguments, before any upstream read starts. */
-function findUser(args: UserLookupArgs, ctx: Context): Promise<UserModel | null> {
+/** Teams and roles come from the Groups snapshot: read it alongside the users when selected. */
+const groupsAhead = (info: GraphQLResolveInfo) =>
+  selectsField(info, ['teams', 'roles']) ? ('groups' as const) : undefined;
+
+/** The one lookup the arguments give; throws on bad arguments, before any upstream read. */
+function userKey(args: UserLookupArgs, ctx: Context): UserKey | null {
   const given = (['id', 'keeperId', 'userName', 'externalId'] as const).filter(
     (k) => args[k] != null,
   );
   if (given.length !== 1) {
     throw badInput('Give exactly one of `id`, `keeperId`, `userName` or `externalId`');
   }
-  if (args.id) {
-    if (args.id.typename !== 'User') return Promise.resolve(null);
-    return ctx.directory.user(args.id.id);
-  }
+  if (args.id) return args.id.typename === 'User' ? { id: args.id.id } : null;
   if (args.keeperId != null) {
     checkKeeperId(ctx, 'User', args.keeperId, 'keeperId');
-    return ctx.directory.user(args.keeperId);
+    return { id: args.keeperId };
   }
-  if (args.userName != null) return ctx.directory.userByUserName(args.userName);
-  return ctx.directory.userByExternalId(args.externalId as string);
+  if (args.userName != null) return { userName: args.userName };
+  return { externalId: args.externalId as string };
 }

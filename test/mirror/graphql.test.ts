@@ -7,7 +7,7 @@ import { startStack } from '../helpers.ts';
 
 describe('directory mirror in the schema', () => {
   it('answers directory from the mirror: one read of the node, then no upstream call', async () => {
-    const stack = await startStack();
+    const stack = await startStack({ env: { MIRROR: 'on' } });
     try {
       const first = await stack.run(DirectoryDocument);
       const store = stack.emulator.store;
@@ -36,7 +36,7 @@ describe('directory mirror in the schema', () => {
   });
 
   it('serves the changes after a cursor, resumable, and refuses one older than the retention', async () => {
-    const stack = await startStack({ env: { CHANGES_RETENTION: '3' } });
+    const stack = await startStack({ env: { MIRROR: 'on', CHANGES_RETENTION: '3' } });
     try {
       const start = (await stack.run(DirectoryDocument)).data?.directory?.changesCursor;
       const store = stack.emulator.store;
@@ -86,7 +86,7 @@ describe('directory mirror in the schema', () => {
   });
 
   it('streams directoryChanged over Server-Sent Events, from a cursor and then live', async () => {
-    const stack = await startStack();
+    const stack = await startStack({ env: { MIRROR: 'on' } });
     try {
       const start = (await stack.run(DirectoryDocument)).data?.directory?.changesCursor;
       const store = stack.emulator.store;

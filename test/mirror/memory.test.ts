@@ -1,23 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { queryMembers, queryUsers } from '../../src/directory/mirror/query.ts';
 import { growUsers } from '../../src/emulator/seed.ts';
+import { heapAfterGc } from '../heap.ts';
 import { startMirrorFixture } from './fixture.ts';
 
 // The mirror's memory at 100 000 users, measured as heap after GC before and after the first
 // read (the emulator's own store is grown before the first measurement). Printed for the README;
 // the bound asserted is the budget the README states. Query times are printed, never asserted.
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const USERS = 100_000;
 

@@ -16,7 +16,7 @@ import { teamGid, userGid } from '../mutations/helpers.ts';
 
 describe('mutations and the directory mirror', () => {
   it('applies each mutation to the mirror at once, as a THIS_SERVICE change', async () => {
-    const stack = await startStack();
+    const stack = await startStack({ env: { MIRROR: 'on' } });
     try {
       const start = (await stack.run(DirectoryDocument)).data?.directory?.changesCursor;
       const snapshot = stack.mirror!.current()!;

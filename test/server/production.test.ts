@@ -69,9 +69,10 @@ describe('npm start', () => {
     const tree = descendants(npm.child.pid as number);
     expect(tree.length).toBeGreaterThan(0);
 
-    // A request still waiting for Keeper when the signal arrives.
+    // A request still waiting for Keeper when the signal arrives (a fresh read: from the
+    // directory mirror it would not wait for Keeper at all).
     emulator.faults.set({ latencyMs: 1_500 });
-    const inFlight = postGraphQL(url, USERS);
+    const inFlight = postGraphQL(url, `query @fresh ${USERS}`);
     for (let i = 0; i < 100 && emulator.log.inFlight === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -96,14 +96,7 @@ export function queryUsers(
   } else {
     source = snapshot.userOrder(order.field);
   }
-  return pageOf(source, {
-    list: ['users', filter],
-    order: `${order.field}:${order.direction}`,
-    desc: order.direction === 'DESC',
-    keyOf: (u) => userSortKey(u, order.field),
-    match,
-    args,
-  });
+  return userPage(source, ['users', filter], order, match, args);
 }
 
 /** Members of a team or role (`undefined` when there is no such group). */
@@ -124,8 +117,19 @@ export function queryMembers(
     order.field,
     userMatcher({ active: args.filter?.active }),
   );
+  return userPage(source, ['members', groupId, args.filter ?? {}], order, match, args);
+}
+
+/** A page of users in `order`, of the list named by `list`. */
+function userPage(
+  source: readonly MirrorUser[],
+  list: unknown,
+  order: UserOrder,
+  match: (u: MirrorUser) => boolean,
+  args: PageArgs,
+): Page<MirrorUser> {
   return pageOf(source, {
-    list: ['members', groupId, args.filter ?? {}],
+    list,
     order: `${order.field}:${order.direction}`,
     desc: order.direction === 'DESC',
     keyOf: (u) => userSortKey(u, order.field),

@@ -1,4 +1,4 @@
-import { classifyGroup } from '../../model.ts';
+import { classifyGroup, type GroupModel, type UserModel } from '../../model.ts';
 import type { ScimGroup, ScimUser } from '../../scim/schemas.ts';
 
 // One node's directory as the mirror keeps it: users, groups (classified as teams and roles once,
@@ -437,4 +437,42 @@ function insertSorted<T extends { id: string }>(order: T[], item: T, keyOf: (t: 
 function removeSorted<T extends { id: string }>(order: T[], item: T, keyOf: (t: T) => string) {
   const at = lowerBound(order, keyOf(item), item.id, keyOf, (t) => t.id);
   if (order[at]?.id === item.id) order.splice(at, 1);
+}
+
+/**
+ * A mirrored user as the schema resolves users: the SCIM shape with what the mirror keeps (one
+ * e-mail, marked primary; memberships in this node only).
+ */
+export function toUserModel(u: MirrorUser): UserModel {
+  return {
+    id: u.id,
+    userName: u.userName,
+    displayName: u.displayName,
+    externalId: u.externalId,
+    name:
+      u.givenName === undefined && u.familyName === undefined
+        ? undefined
+        : { givenName: u.givenName, familyName: u.familyName, formatted: undefined },
+    emails: u.email === undefined ? [] : [{ value: u.email, type: undefined, primary: true }],
+    active: u.active,
+    groups: u.groups.map((value) => ({
+      value,
+      display: undefined,
+      type: undefined,
+      $ref: undefined,
+    })),
+  };
+}
+
+/** A mirrored team or role as the schema resolves groups (without members: see Snapshot). */
+export function toGroupModel(g: MirrorGroup): GroupModel {
+  const group = {
+    id: g.id,
+    displayName: g.displayName,
+    externalId: g.externalId,
+    members: undefined,
+  };
+  return g.kind === 'Team'
+    ? { kind: 'Team', group, name: g.name }
+    : { kind: 'Role', group, name: g.name };
 }
