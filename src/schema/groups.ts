@@ -2,12 +2,7 @@ import type { Context } from '../context.ts';
 import type { GroupKind } from '../directory/directory.ts';
 import { NotFoundError, OutcomeUnknownError } from '../directory/outcomes.ts';
 import type { GroupModel } from '../model.ts';
-import {
-  badInput,
-  type ConnectionArgs,
-  pickOneByName,
-  resolveOffsetConnection,
-} from './connection.ts';
+import { badInput, pickOneByName } from './connection.ts';
 import { defineMutation, type PayloadFieldBuilder } from './define-mutation.ts';
 import { checkKeeperId } from './ids.ts';
 import { idOf, idsOf, keeperIds } from './mutation.ts';
