@@ -10,6 +10,7 @@ import {
 } from '../model.ts';
 import type { MirrorWrite } from './mirror/change.ts';
 import type { Mirror } from './mirror/mirror.ts';
+import { alongside } from './reads/ahead.ts';
 import { createReadCache, type ReadCache } from './reads/cache.ts';
 import type { Decision, ReadEnv } from './reads/env.ts';
 import type { GroupSnapshot } from './reads/groups.ts';
@@ -60,8 +61,14 @@ export type TeamFilter = {
   externalId?: string | null;
 };
 
-/** A nested read that a resolver starts alongside its own (see schema/selection.ts `alongside`). */
-export type ReadAhead = 'groups' | 'membership';
+/**
+ * A read that nested fields will need, started alongside the read asked for (reads/ahead.ts):
+ * `groups` for users' teams and roles, `membership` for teams' members.
+ */
+export type ReadAhead = 'groups' | 'membership' | undefined;
+
+/** How one user is looked up. */
+export type UserKey = { id: string } | { userName: string } | { externalId: string };
 
 const isKind =
   <K extends GroupKind>(kind: K) =>
@@ -118,6 +125,10 @@ export function createDirectory(env: DirectoryDeps) {
   const user = (id: string): Promise<UserModel | null> => reads.users.byId.load(id);
   const groups = (): Promise<GroupSnapshot> => reads.groups.snapshot();
 
+  /** Starts the read `what` names; `false` when there is none to start. */
+  const ahead = (what: ReadAhead): Promise<unknown> | false =>
+    what === undefined ? false : what === 'groups' ? groups() : reads.membership.membershipScan();
+
   const group = async <K extends GroupKind>(kind: K, keeperId: string) => {
     const found = (await groups()).byId.get(keeperId);
     return isKind(kind)(found) ? found : null;
@@ -125,12 +136,40 @@ export function createDirectory(env: DirectoryDeps) {
 
   return {
     // ---- users ----------------------------------------------------------------------------------
-    user,
-    usersById: (ids: readonly string[]) => Promise.all(ids.map(user)),
-    userByUserName: (userName: string) => reads.users.byUserName.load(userName),
-    userByExternalId: (externalId: string) => reads.users.byExternalId.load(externalId),
-    /** The `users` list, filtered. */
-    users: (filter: UserFilter): OffsetSource<UserModel> => userListing(env, reads.users, filter),
+    usersById: (ids: readonly string[]) => Promise.all(ids.map((id) => user(id))),
+    /** One user by id, userName (without case) or externalId; null for none, or no key. */
+    findUser: (key: UserKey | null, readAhead?: ReadAhead): Promise<UserModel | null> => {
+      const found =
+        key === null
+          ? Promise.resolve(null)
+          : 'id' in key
+            ? user(key.id)
+            : 'userName' in key
+              ? reads.users.byUserName.load(key.userName)
+              : reads.users.byExternalId.load(key.externalId);
+      return alongside(found, ahead(readAhead));
+    },
+    /** The `users` list, filtered; each page read alongside `readAhead`. */
+    users: (filter: UserFilter, readAhead?: ReadAhead): OffsetSource<UserModel> => {
+      const source = userListing(env, reads.users, filter);
+      // Started with the first read of the list, never before: invalid paging arguments are
+      // refused before any upstream call.
+      let side: Promise<unknown> | false | undefined;
+      const started = () => {
+        side ??= ahead(readAhead);
+        return side;
+      };
+      return {
+        page: (offset, limit) => {
+          const page = source.page(offset, limit);
+          return alongside(page, started());
+        },
+        count: () => {
+          const count = source.count();
+          return alongside(count, started());
+        },
+      };
+    },
 
     // ---- teams and roles ------------------------------------------------------------------------
     groups,
@@ -153,7 +192,7 @@ export function createDirectory(env: DirectoryDeps) {
       return (await reads.groups.where('displayName', displayName)).filter(isKind(kind));
     },
     /** The teams that meet `filter`; an exact name or externalId is asked upstream. */
-    teams: async (filter: TeamFilter): Promise<TeamModel[]> => {
+    teams: async (filter: TeamFilter, readAhead?: ReadAhead): Promise<TeamModel[]> => {
       const candidates =
         filter.name != null
           ? reads.groups.where('displayName', filter.name)
@@ -161,7 +200,7 @@ export function createDirectory(env: DirectoryDeps) {
             ? reads.groups.where('externalId', filter.externalId)
             : groups().then((snapshot) => snapshot.all);
       const needle = filter.nameContains?.toLowerCase();
-      return (await candidates)
+      return (await alongside(candidates, ahead(readAhead)))
         .filter(isTeam)
         .filter(
           (g) =>
@@ -194,9 +233,6 @@ export function createDirectory(env: DirectoryDeps) {
     },
 
     // ---- planning -------------------------------------------------------------------------------
-    /** Starts a read that nested fields will need; `false` when there is none to start. */
-    readAhead: (what: ReadAhead): Promise<unknown> | false =>
-      what === 'groups' ? groups() : reads.membership.membershipScan(),
     /** The operation selects a field that needs memberships: read Groups with their members. */
     expectMembership() {
       expectsMembership = true;

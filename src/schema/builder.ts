@@ -1,5 +1,4 @@
 import SchemaBuilder from '@pothos/core';
-import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -8,6 +7,7 @@ import type { Scope } from '../config.ts';
 import type { Context } from '../context.ts';
 import { forbidden, missingScopes, requires } from './access.ts';
 import {
+  cachedComplexityPlugin,
   complexityError,
   fieldComplexity,
   MAX_BREADTH,
@@ -22,7 +22,8 @@ import { decodeNodeId } from './ids.ts';
 // per-request DataLoaders (src/directory/reads/), not plugin-dataloader: the batch strategy
 // (or-filter, parallel GETs or one paged scan) is chosen per batch by counting upstream calls,
 // which the plugin's one-function-per-type model cannot express. The complexity plugin refuses queries whose
-// page sizes multiply into too much work before any resolver runs (see complexity.ts). Scope auth
+// page sizes multiply into too much work before any resolver runs; it is registered as
+// `cachedComplexity`, which keeps its result per document (see complexity.ts). Scope auth
 // comes first so that its check wraps every other plugin's resolver wrapper.
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -32,7 +33,7 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   Connection: { totalCount: number };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, ComplexityPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, cachedComplexityPlugin],
   scopeAuth: {
     authScopes: (ctx) => ({
       'directory:read': ctx.caller.scopes.has('directory:read'),

@@ -8,8 +8,8 @@ import {
 
 /**
  * Whether the selection below the current field asks, at any depth, for a field with one of
- * `names` (fragments followed). Resolvers use it to start an upstream read that a nested field
- * will need, in parallel with their own, instead of after it.
+ * `names` (fragments followed). Resolvers use it to have the directory start an upstream read that
+ * a nested field will need, in parallel with their own, instead of after it (`ReadAhead`).
  */
 export function selectsField(info: GraphQLResolveInfo, names: readonly string[]): boolean {
   const seen = new Set<string>();
@@ -27,19 +27,6 @@ export function selectsField(info: GraphQLResolveInfo, names: readonly string[])
     return false;
   };
   return info.fieldNodes.some((node) => walk(node.selectionSet));
-}
-
-/**
- * Awaits `main` and, in parallel, a read that a nested field will need (`side`), so that both
- * round trips overlap. The side read is awaited too: it ends inside this request, is counted in
- * its upstream stats, and never lands in another request's window.
- */
-export async function alongside<T>(main: Promise<T>, side: Promise<unknown> | false): Promise<T> {
-  // allSettled: even when `main` fails, the side read ends before the request does. A failed
-  // side read is not reported here; the nested field that awaits it reports it.
-  const [result] = await Promise.allSettled([main, side || undefined]);
-  if (result.status === 'rejected') throw result.reason;
-  return result.value;
 }
 
 const documentFields = new WeakMap<DocumentNode, Set<string>>();

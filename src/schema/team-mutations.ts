@@ -3,7 +3,6 @@ import {
   NameAlreadyInUseError,
   NotFoundError,
   OutcomeUnknownError,
-  UnmanagedGroupError,
 } from '../directory/outcomes.ts';
 import type { TeamModel } from '../model.ts';
 import {
@@ -12,7 +11,7 @@ import {
   objectField,
   type PayloadFieldBuilder,
 } from './define-mutation.ts';
-import { defineMemberChange } from './groups.ts';
+import { defineGroupCreate, defineGroupDelete, defineMemberChange } from './group-mutations.ts';
 import { checkTeamName, idOf, idsOf, keeperIds, nonEmpty } from './mutation.ts';
 import { Team } from './refs.ts';
 
@@ -24,51 +23,21 @@ const teamIdField = (t: InputFieldBuilder) =>
 const ALLOW_DUPLICATE_NAME =
   'even when another team or role has this name (compared without case). Keeper allows it; an upstream with unique names still answers NameAlreadyInUseError. Default false: a taken name is NameAlreadyInUseError and nothing is written.';
 
-defineMutation({
-  name: 'createTeam',
-  scope: 'directory:write',
+defineGroupCreate({
+  kind: 'Team',
   description:
     'Creates a team (`POST /Groups`), with its first members in the same call. Never creates a team twice: when the answer is lost, the team is looked up by externalId and name before anything else happens.',
-  input: {
-    description: 'A team to create, optionally with its first members.',
-    argument: 'The team to create.',
-    fields: (t) => ({
-      name: t.string({
-        required: true,
-        description: 'The team name. It must not start with the role prefix (that makes a role).',
-      }),
-      externalId: t.string({
-        required: false,
-        description:
-          "The identity provider's id for the team. When left out, a UUID is generated: it marks the team as SCIM-managed and lets a lost answer be settled by a look-up.",
-      }),
-      memberIds: t.globalIDList({
-        required: false,
-        description: 'Global ids of users to add in the same call (Keeper queues them).',
-      }),
-      allowDuplicateName: t.boolean({
-        required: false,
-        description: `Create ${ALLOW_DUPLICATE_NAME}`,
-      }),
-    }),
+  input: 'A team to create, optionally with its first members.',
+  fields: {
+    name: 'The team name. It must not start with the role prefix (that makes a role).',
+    externalId:
+      "The identity provider's id for the team. When left out, a UUID is generated: it marks the team as SCIM-managed and lets a lost answer be settled by a look-up.",
+    memberIds: 'Global ids of users to add in the same call (Keeper queues them).',
+    allowDuplicateName: `Create ${ALLOW_DUPLICATE_NAME}`,
   },
-  rules: { name: nonEmpty, externalId: nonEmpty.nullish(), memberIds: idsOf('User').nullish() },
-  check: (input, ctx) => checkTeamName(ctx, input.name, ['input', 'name']),
-  payload: {
-    description: 'The created team.',
-    fields: teamField(
-      'The team as Keeper stored it. Keeper keeps SCIM-created teams queued until an admin or Keeper Automator approves them.',
-    ),
-  },
-  errors: [NotFoundError, NameAlreadyInUseError, OutcomeUnknownError],
-  result: 'The created team, or why not.',
-  run: async (input, ctx, run) => ({
-    team: await ctx.directory.createGroup(
-      'Team',
-      { ...input, memberIds: keeperIds(input.memberIds) },
-      run,
-    ),
-  }),
+  checkName: checkTeamName,
+  payload:
+    'The team as Keeper stored it. Keeper keeps SCIM-created teams queued until an admin or Keeper Automator approves them.',
 });
 
 defineMutation({
@@ -106,35 +75,11 @@ defineMutation({
   }),
 });
 
-defineMutation({
-  name: 'deleteTeam',
-  scope: 'directory:write',
+defineGroupDelete({
+  kind: 'Team',
   description:
     'Deletes a team (`DELETE /Groups/{id}`); its members stay users of the node. Teams created outside SCIM (without externalId) are refused with UnmanagedGroupError, as Keeper’s own sync tools do.',
-  input: {
-    description: 'The team to delete.',
-    argument: 'Which team.',
-    fields: (t) => ({ id: teamIdField(t) }),
-  },
-  rules: { id: idOf('Team') },
-  payload: {
-    description: 'The deleted team, by id.',
-    fields: (t: PayloadFieldBuilder<{ keeperId: string }>) => ({
-      deletedTeamId: t.id({
-        description: 'The global id the team had.',
-        resolve: (p) => encodeGlobalID('Team', p.keeperId),
-      }),
-      deletedKeeperId: t.exposeString('keeperId', {
-        description: "Keeper's team UID the team had.",
-      }),
-    }),
-  },
-  errors: [NotFoundError, UnmanagedGroupError],
-  result: 'The deleted team, or why not.',
-  run: async (input, ctx) => {
-    await ctx.directory.deleteGroup('Team', input.id.id);
-    return { keeperId: input.id.id };
-  },
+  keeperId: "Keeper's team UID the team had.",
 });
 
 defineMemberChange({

@@ -4,7 +4,7 @@ import { badInput, MAX_LENGTH, maxLength, resolveOffsetConnection } from './conn
 import { GroupOrder, MemberFilter, mirroredGroups, resolveMembers } from './directory.ts';
 import { findGroup, loadGroups } from './groups.ts';
 import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
-import { alongside, selectsField } from './selection.ts';
+import { selectsField } from './selection.ts';
 
 builder.node(Team, {
   description:
@@ -122,12 +122,9 @@ builder.queryFields((t) => ({
             'orderBy',
           );
         }
-        const teams = await alongside(
-          ctx.directory.teams(args.filter ?? {}),
-          // Without Group.members, membership comes from the user scan: read it meanwhile.
-          selectsField(info, ['members']) && ctx.directory.readAhead('membership'),
-        );
-        return resolveOffsetConnection(args, teams);
+        // Without Group.members, membership comes from the user scan: read it meanwhile.
+        const ahead = selectsField(info, ['members']) ? 'membership' : undefined;
+        return resolveOffsetConnection(args, await ctx.directory.teams(filter, ahead));
       },
     },
     TeamConnection,

@@ -1,4 +1,6 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.ts';
+import type { UserKey } from '../directory/directory.ts';
 import { queryUsers } from '../directory/mirror/query.ts';
 import type { UserModel } from '../model.ts';
 import { requires } from './access.ts';
@@ -22,7 +24,7 @@ import {
   User,
   UserConnection,
 } from './refs.ts';
-import { alongside, selectsField } from './selection.ts';
+import { selectsField } from './selection.ts';
 
 const Email = builder.objectRef<UserModel['emails'][number]>('Email').implement({
   description: 'An e-mail address of a user. Keeper derives it from the userName.',
@@ -219,10 +221,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: (_root, args, ctx, info) =>
-      alongside(
-        findUser(args, ctx),
-        selectsField(info, ['teams', 'roles']) && ctx.directory.readAhead('groups'),
-      ),
+      ctx.directory.findUser(userKey(args, ctx), groupsAhead(info)),
   }),
   users: t.connection(
     {
@@ -282,11 +281,7 @@ builder.queryFields((t) => ({
             );
           }
         }
-        // Teams and roles come from the Groups snapshot: read it alongside the users page.
-        return alongside(
-          resolveOffsetConnection(args, ctx.directory.users(filter)),
-          selectsField(info, ['teams', 'roles']) && ctx.directory.readAhead('groups'),
-        );
+        return resolveOffsetConnection(args, ctx.directory.users(filter, groupsAhead(info)));
       },
     },
     UserConnection,
@@ -300,22 +295,23 @@ type UserLookupArgs = {
   externalId?: string | null;
 };
 
-/** Throws at once on bad arguments, before any upstream read starts. */
-function findUser(args: UserLookupArgs, ctx: Context): Promise<UserModel | null> {
+/** Teams and roles come from the Groups snapshot: read it alongside the users when selected. */
+const groupsAhead = (info: GraphQLResolveInfo) =>
+  selectsField(info, ['teams', 'roles']) ? ('groups' as const) : undefined;
+
+/** The one lookup the arguments give; throws on bad arguments, before any upstream read. */
+function userKey(args: UserLookupArgs, ctx: Context): UserKey | null {
   const given = (['id', 'keeperId', 'userName', 'externalId'] as const).filter(
     (k) => args[k] != null,
   );
   if (given.length !== 1) {
     throw badInput('Give exactly one of `id`, `keeperId`, `userName` or `externalId`');
   }
-  if (args.id) {
-    if (args.id.typename !== 'User') return Promise.resolve(null);
-    return ctx.directory.user(args.id.id);
-  }
+  if (args.id) return args.id.typename === 'User' ? { id: args.id.id } : null;
   if (args.keeperId != null) {
     checkKeeperId(ctx, 'User', args.keeperId, 'keeperId');
-    return ctx.directory.user(args.keeperId);
+    return { id: args.keeperId };
   }
-  if (args.userName != null) return ctx.directory.userByUserName(args.userName);
-  return ctx.directory.userByExternalId(args.externalId as string);
+  if (args.userName != null) return { userName: args.userName };
+  return { externalId: args.externalId as string };
 }

@@ -98,6 +98,16 @@ describe('stable error codes', () => {
       'BAD_REQUEST',
     ],
     [
+      'a Content-Length over the body limit',
+      json({ query: '{ __typename }' }, { 'content-length': '25000001' }),
+      'REQUEST_ENTITY_TOO_LARGE',
+    ],
+    [
+      'a malformed Content-Length',
+      json({ query: '{ __typename }' }, { 'content-length': '12, 12' }),
+      'BAD_REQUEST',
+    ],
+    [
       'a PUT',
       { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' },
       'BAD_REQUEST',

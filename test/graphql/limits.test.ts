@@ -42,6 +42,38 @@ describe('query limits', () => {
     expect(stack.upstreamCalls()).toEqual([]);
   });
 
+  it('weighs the same document again by its variables', async () => {
+    const query =
+      'query($n: Int) { users(first: $n) { edges { node { teams(first: $n) { edges { node { members(first: $n) { totalCount } } } } } } } }';
+    const ask = async (n: number) => {
+      const response = await stack.app.fetch('http://facade.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables: { n } }),
+      });
+      return (await response.json()) as { errors?: { extensions?: Record<string, unknown> }[] };
+    };
+    for (const [n, refused] of [
+      [5, false],
+      [100, true],
+      [5, false],
+      [100, true],
+      [60, true],
+    ] as const) {
+      stack.resetLog();
+      const result = await ask(n);
+      if (refused) {
+        expect(stack.upstreamCalls()).toEqual([]);
+        expect(result.errors?.[0]?.extensions).toMatchObject({
+          code: 'QUERY_TOO_COMPLEX',
+          kind: 'complexity',
+          max: 50_000,
+        });
+      } else expect(result.errors).toBeUndefined();
+    }
+    stack.resetLog();
+  });
+
   it('refuses too many aliases', async () => {
     const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: upstream { nodeId }`).join(' ');
     const result = await ask(stack, `{ ${aliases} }`);
