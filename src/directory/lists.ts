@@ -1,6 +1,6 @@
 import type { GroupModel, UserModel } from '../model.ts';
 import { ChangesResyncError } from './mirror/log.ts';
-import type { Mirror } from './mirror/mirror.ts';
+import { type Mirror, MirrorUnavailableError } from './mirror/mirror.ts';
 import {
   counts,
   MirrorCursorError,
@@ -12,7 +12,7 @@ import {
 } from './mirror/query.ts';
 import type { ChangeEvent, MirrorUser, Snapshot, UserOrderField } from './mirror/snapshot.ts';
 import { toGroupModel, toUserModel } from './mirror/snapshot.ts';
-import { InvalidArgumentError, MirrorNotReadyError, ResyncRequiredError } from './outcomes.ts';
+import { InvalidArgumentError, ResyncRequiredError } from './outcomes.ts';
 import type { OffsetSource } from './reads/source.ts';
 
 // Where a list of one request is answered from: the directory mirror (src/directory/mirror/:
@@ -20,6 +20,8 @@ import type { OffsetSource } from './reads/source.ts';
 // for fresh reads, else the upstream (offset pages, reads/). Arguments only the mirror can answer
 // are refused on a fresh read with InvalidArgumentError, before any upstream call.
 
+/** Thrown when the mirror has no snapshot yet; `cause` is what its first read threw. */
+export { MirrorUnavailableError } from './mirror/mirror.ts';
 export type { Page, PageArgs } from './mirror/query.ts';
 export type { ChangeEvent, UserOrderField } from './mirror/snapshot.ts';
 
@@ -93,7 +95,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
     try {
       current = await mirror.ready(signal);
     } catch (error) {
-      throw new MirrorNotReadyError(error);
+      throw new MirrorUnavailableError(error);
     }
     if (!asOf || current.asOf < asOf) asOf = current.asOf;
     return current;
@@ -110,7 +112,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
     try {
       return await m.ready(signal);
     } catch (error) {
-      throw new MirrorNotReadyError(error);
+      throw new MirrorUnavailableError(error);
     }
   };
   const resync = (error: unknown) =>

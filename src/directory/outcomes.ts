@@ -214,17 +214,6 @@ export class InvalidArgumentError extends Error {
   }
 }
 
-/** The directory mirror has no snapshot: its first read of the node failed (UPSTREAM_UNAVAILABLE). */
-export class MirrorNotReadyError extends Error {
-  readonly code = 'UPSTREAM_UNAVAILABLE';
-  constructor(cause: unknown) {
-    super('The directory mirror has no snapshot: its first read of the node failed; retry later.', {
-      cause,
-    });
-    this.name = 'MirrorNotReadyError';
-  }
-}
-
 /** A change-feed cursor older than the retention (CHANGES_RETENTION): read the directory again. */
 export class ResyncRequiredError extends Error {
   readonly code = 'RESYNC_REQUIRED';

@@ -1,11 +1,13 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { DirectiveLocation, GraphQLDirective, GraphQLError } from 'graphql';
-import type { ChangeEvent, Listing, MirrorState, Page } from '../directory/lists.ts';
 import {
-  InvalidArgumentError,
-  MirrorNotReadyError,
-  ResyncRequiredError,
-} from '../directory/outcomes.ts';
+  type ChangeEvent,
+  type Listing,
+  type MirrorState,
+  MirrorUnavailableError,
+  type Page,
+} from '../directory/lists.ts';
+import { InvalidArgumentError, ResyncRequiredError } from '../directory/outcomes.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
@@ -40,7 +42,7 @@ export const freshDirective = new GraphQLDirective({
 /** A refusal of the directory as the caller sees it (BAD_USER_INPUT, UPSTREAM_UNAVAILABLE). */
 function asGraphQLError(error: unknown): unknown {
   if (error instanceof InvalidArgumentError) return badInput(error.message, error.argument);
-  if (error instanceof MirrorNotReadyError) return unavailable(error.cause);
+  if (error instanceof MirrorUnavailableError) return unavailable(error.cause);
   if (error instanceof ResyncRequiredError) {
     return new GraphQLError(error.message, { extensions: { code: 'RESYNC_REQUIRED' } });
   }
