@@ -83,6 +83,10 @@ export function defineMutation<Fields extends InputFieldMap, P extends object>(
   );
 }
 
+/** A required input field holding the global id of the `noun` (`user`, `team`, `role`). */
+export const idField = (noun: string) => (t: InputFieldBuilder) =>
+  t.globalID({ required: true, description: `The global id of the ${noun}.` });
+
 /** A payload field holding a written object: `user`, `team` or `role`. */
 export const objectField =
   <K extends string, T>(key: K, type: PothosSchemaTypes.ObjectRef<Types, T>, description: string) =>

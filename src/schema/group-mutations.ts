@@ -8,7 +8,7 @@ import {
   UnmanagedGroupError,
 } from '../directory/outcomes.ts';
 import type { GroupModel } from '../model.ts';
-import { defineMutation, type PayloadFieldBuilder } from './define-mutation.ts';
+import { defineMutation, idField, type PayloadFieldBuilder } from './define-mutation.ts';
 import { idOf, idsOf, keeperIds, nonEmpty } from './mutation.ts';
 import { Role, Team } from './refs.ts';
 
@@ -91,9 +91,7 @@ export function defineGroupDelete(spec: {
     input: {
       description: `The ${lower} to delete.`,
       argument: `Which ${lower}.`,
-      fields: (t) => ({
-        id: t.globalID({ required: true, description: `The global id of the ${lower}.` }),
-      }),
+      fields: (t) => ({ id: idField(lower)(t) }),
     },
     rules: { id: idOf(kind) },
     payload: {
@@ -129,7 +127,7 @@ export function defineMemberChange(spec: {
 }): void {
   const { kind, adds } = spec;
   const lower = lowerOf(kind);
-  const idField = `${lower}Id`;
+  const idKey = `${lower}Id`;
   defineMutation({
     name: spec.name,
     scope: 'directory:write',
@@ -138,12 +136,12 @@ export function defineMemberChange(spec: {
       description: spec.input,
       argument: `${kind} and users.`,
       fields: (t) => ({
-        [idField]: t.globalID({ required: true, description: `The global id of the ${lower}.` }),
+        [idKey]: idField(lower)(t),
         userIds: t.globalIDList({ required: true, description: spec.userIds }),
       }),
     },
     rules: {
-      [idField]: idOf(kind),
+      [idKey]: idOf(kind),
       userIds: idsOf('User').min(1, { error: 'give at least 1 user id' }),
     },
     payload: {
@@ -153,7 +151,7 @@ export function defineMemberChange(spec: {
     errors: [NotFoundError, OutcomeUnknownError],
     result: `The changed ${lower}, or why not.`,
     run: async (input, ctx) => {
-      const groupId = (input[idField] as { id: string }).id;
+      const groupId = (input[idKey] as { id: string }).id;
       const userIds = keeperIds(input.userIds as { id: string }[]);
       const change = adds ? { add: userIds, remove: [] } : { add: [], remove: userIds };
       return { [lower]: await ctx.directory.changeMembers(kind, groupId, change) };

@@ -7,7 +7,7 @@ import {
 import type { TeamModel } from '../model.ts';
 import {
   defineMutation,
-  type InputFieldBuilder,
+  idField,
   objectField,
   type PayloadFieldBuilder,
 } from './define-mutation.ts';
@@ -17,8 +17,7 @@ import { Team } from './refs.ts';
 
 const teamField = (description: string) => objectField('team', Team, description);
 
-const teamIdField = (t: InputFieldBuilder) =>
-  t.globalID({ required: true, description: 'The global id of the team.' });
+const teamIdField = idField('team');
 
 const ALLOW_DUPLICATE_NAME =
   'even when another team or role has this name (compared without case). Keeper allows it; an upstream with unique names still answers NameAlreadyInUseError. Default false: a taken name is NameAlreadyInUseError and nothing is written.';

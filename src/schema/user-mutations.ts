@@ -9,7 +9,7 @@ import { changesSomething, type Deprovisioned } from '../directory/writes/users.
 import { builder } from './builder.ts';
 import {
   defineMutation,
-  type InputFieldBuilder,
+  idField,
   objectField,
   type PayloadFieldBuilder,
 } from './define-mutation.ts';
@@ -19,8 +19,7 @@ import { User } from './refs.ts';
 
 const userField = (description: string) => objectField('user', User, description);
 
-const userIdField = (t: InputFieldBuilder) =>
-  t.globalID({ required: true, description: 'The global id of the user.' });
+const userIdField = idField('user');
 
 const given = <T>(v: T | null | undefined): T | undefined => v ?? undefined;
 

@@ -192,6 +192,7 @@ describe('directory mirror: queries', () => {
     expect(ids(queryMembers(s, 'T1', {})!)).toEqual(['2', '5', '1']);
     expect(ids(queryMembers(s, 'T1', { filter: { active: false } })!)).toEqual(['5']);
     expect(queryMembers(s, 'T1', { filter: { active: true } })!.totalCount()).toBe(2);
+    expect(queryMembers(s, 'T1', { first: 1 })!.totalCount()).toBe(3);
     expect(queryMembers(s, 'nope', {})).toBeUndefined();
     expect(counts(s)).toEqual({ users: 5, activeUsers: 3, lockedUsers: 2, teams: 2, roles: 2 });
   });

@@ -117,7 +117,11 @@ export function queryMembers(
     order.field,
     userMatcher({ active: args.filter?.active }),
   );
-  return userPage(source, ['members', groupId, args.filter ?? {}], order, match, args);
+  const page = userPage(source, ['members', groupId, args.filter ?? {}], order, match, args);
+  // Unfiltered, the count is the group's own (its members are all users of the snapshot).
+  return args.filter?.active === undefined
+    ? { ...page, totalCount: () => group.members.size }
+    : page;
 }
 
 /** A page of users in `order`, of the list named by `list`. */
