@@ -91,6 +91,20 @@ export function validateConnectionArgs(args: ConnectionArgs): void {
   }
 }
 
+// A cursor depends on its offset only, and most edges of most pages sit at the first offsets: their
+// cursors (a base64 string each, ~0.5 µs) are built once and kept.
+const KEPT_CURSORS = 1_000;
+const cursors: string[] = [];
+function cursorAt(offset: number): string {
+  if (offset >= KEPT_CURSORS) return offsetToCursor(offset);
+  let cursor = cursors[offset];
+  if (cursor === undefined) {
+    cursor = offsetToCursor(offset);
+    cursors[offset] = cursor;
+  }
+  return cursor;
+}
+
 /** A page of `list` (a source the directory gives, or a list in memory) as a connection. */
 export async function resolveOffsetConnection<T>(
   args: ConnectionArgs,
@@ -114,7 +128,7 @@ export async function resolveOffsetConnection<T>(
   // Ask for one item even for an empty page: the list's size comes with it.
   const { items, totalCount } = await source.page(offset, Math.max(expectedSize, 1));
   const nodes = items.slice(0, expectedSize);
-  const edges = nodes.map((node, i) => ({ cursor: offsetToCursor(offset + i), node }));
+  const edges = nodes.map((node, i) => ({ cursor: cursorAt(offset + i), node }));
   return {
     edges,
     totalCount,
