@@ -6,6 +6,7 @@ import {
   type ASTVisitor,
   GraphQLError,
   getNamedType,
+  getOperationAST,
   isIntrospectionType,
   type ValidationContext,
 } from 'graphql';
@@ -210,13 +211,21 @@ export function createApp(deps: AppDeps): App {
 /**
  * Tells the request's directory, before any resolver runs, whether the operation selects a field
  * that needs memberships (`Team.members`, `Role.members`): then the one Groups read carries
- * members; otherwise it leaves them out.
+ * members; otherwise it leaves them out. And whether it must read fresh: a query with `@fresh`,
+ * or a mutation (its payload reads what was written), answers no list from the mirror.
  */
 function useReadsBySelection(): Plugin<Context> {
   return {
     onExecute({ args }) {
-      if (documentSelects(args.document, 'members')) {
-        (args.contextValue as Context).directory.expectMembership();
+      const { directory } = args.contextValue as Context;
+      if (documentSelects(args.document, 'members')) directory.expectMembership();
+      const operation = getOperationAST(args.document, args.operationName);
+      if (
+        operation &&
+        (operation.operation !== 'query' ||
+          operation.directives?.some((d) => d.name.value === 'fresh'))
+      ) {
+        directory.readFresh();
       }
     },
   };
@@ -312,13 +321,15 @@ function useNoIntrospection(): Plugin {
 function useDirectoryAsOf(): Plugin<Context> {
   return {
     onExecute({ args }) {
-      const ctx = args.contextValue as Context;
+      const { directory } = args.contextValue as Context;
       return {
         onExecuteDone({ result, setResult }) {
-          if (!ctx.mirrorAsOf || !result || Symbol.asyncIterator in result) return;
+          // The oldest snapshot a list of this request was answered from (recorded by the directory).
+          const asOf = directory.mirrorAsOf;
+          if (!asOf || !result || Symbol.asyncIterator in result) return;
           setResult({
             ...result,
-            extensions: { ...result.extensions, directory: { asOf: ctx.mirrorAsOf.toISOString() } },
+            extensions: { ...result.extensions, directory: { asOf: asOf.toISOString() } },
           });
         },
       };

@@ -36,14 +36,6 @@ export type Context = {
   caller: Caller;
   /** The directory mirror shared by every request (src/directory/mirror); undefined with MIRROR=off. */
   mirror: Mirror | undefined;
-  /**
-   * The caller asked for fresh data for the whole request (`Cache-Control: no-cache` or
-   * `no-store`; the `@fresh` directive is checked where the operation is known): no answer comes
-   * from the mirror.
-   */
-  fresh: boolean;
-  /** Set when an answer used the mirror: its asOf, for `extensions.directory.asOf`. */
-  mirrorAsOf: Date | undefined;
 };
 
 export type ContextDeps = {
@@ -70,22 +62,24 @@ export function createContext(deps: ContextDeps, request: Request, caller: Calle
     observe: deps.observeUpstream?.(request),
   };
   const { audit, config, upstream } = deps;
+  const directory = createDirectory({
+    scim: deps.scim,
+    upstream,
+    config: config.scim,
+    call,
+    locks: deps.locks,
+    idempotency: deps.idempotency,
+    caller,
+    mirror: deps.mirror,
+    // The caller asked for fresh data for the whole request (`Cache-Control: no-cache` or
+    // `no-store`); `@fresh` and mutations are told to the directory once the operation is known.
+    fresh: /\bno-(cache|store)\b/i.test(request.headers.get('cache-control') ?? ''),
+  });
   return {
     audit,
     upstream,
     mirror: deps.mirror,
-    fresh: /\bno-(cache|store)\b/i.test(request.headers.get('cache-control') ?? ''),
-    mirrorAsOf: undefined,
-    directory: createDirectory({
-      scim: deps.scim,
-      upstream,
-      config: config.scim,
-      call,
-      locks: deps.locks,
-      idempotency: deps.idempotency,
-      caller,
-      mirror: deps.mirror,
-    }),
+    directory,
     idFormat: config.scim.idFormat,
     production: config.server.production,
     stats,

@@ -98,4 +98,13 @@ describe('architecture', () => {
     );
     expect(offending).toEqual([]);
   });
+
+  it('no file under src/schema/ imports the mirror internals of src/directory/mirror/', () => {
+    // The directory decides mirror or upstream (src/directory/lists.ts); the schema sees only
+    // what the directory exposes (directory.ts, lists.ts, outcomes.ts).
+    const offending = importGraph().filter(
+      (e) => under(e.from, 'schema') && under(e.to, 'directory/mirror'),
+    );
+    expect(offending).toEqual([]);
+  });
 });

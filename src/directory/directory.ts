@@ -8,14 +8,16 @@ import {
   type TeamModel,
   type UserModel,
 } from '../model.ts';
+import { createLists, type Listing, type UserQuery } from './lists.ts';
 import type { MirrorWrite } from './mirror/change.ts';
 import type { Mirror } from './mirror/mirror.ts';
+import { InvalidArgumentError } from './outcomes.ts';
 import { alongside } from './reads/ahead.ts';
 import { createReadCache, type ReadCache } from './reads/cache.ts';
 import type { Decision, ReadEnv } from './reads/env.ts';
 import type { GroupSnapshot } from './reads/groups.ts';
-import { type UserFilter, userListing } from './reads/listing.ts';
-import { mappedSource, type OffsetSource } from './reads/source.ts';
+import { userListing } from './reads/listing.ts';
+import { mappedSource } from './reads/source.ts';
 import type { WriteEnv } from './writes/env.ts';
 import {
   changeMembers,
@@ -49,9 +51,14 @@ export type DirectoryDeps = ReadEnv & {
   caller: Caller;
   /** The directory mirror: each write is applied to it as the upstream answered (read-your-writes). */
   mirror?: Mirror | undefined;
+  /** The caller asked for fresh reads (`Cache-Control: no-cache`): no list from the mirror. */
+  fresh?: boolean | undefined;
 };
 
 export type GroupKind = 'Team' | 'Role';
+
+/** The order of a team or role list (mirror only). */
+export type GroupOrder = { direction?: 'ASC' | 'DESC' | null | undefined } | null | undefined;
 
 type ModelOf<K extends GroupKind> = K extends 'Team' ? TeamModel : RoleModel;
 
@@ -129,9 +136,32 @@ export function createDirectory(env: DirectoryDeps) {
   const ahead = (what: ReadAhead): Promise<unknown> | false =>
     what === undefined ? false : what === 'groups' ? groups() : reads.membership.membershipScan();
 
+  /** Which lists the mirror answers (lists.ts). */
+  const lists = createLists(env.mirror, env.call.signal);
+  if (env.fresh) lists.readFresh();
+
   const group = async <K extends GroupKind>(kind: K, keeperId: string) => {
     const found = (await groups()).byId.get(keeperId);
     return isKind(kind)(found) ? found : null;
+  };
+
+  /** The teams that meet `filter`, read from the upstream. */
+  const upstreamTeams = async (filter: TeamFilter, readAhead: ReadAhead): Promise<TeamModel[]> => {
+    const candidates =
+      filter.name != null
+        ? reads.groups.where('displayName', filter.name)
+        : filter.externalId != null
+          ? reads.groups.where('externalId', filter.externalId)
+          : groups().then((snapshot) => snapshot.all);
+    const needle = filter.nameContains?.toLowerCase();
+    return (await alongside(candidates, ahead(readAhead)))
+      .filter(isTeam)
+      .filter(
+        (g) =>
+          (filter.name == null || g.name.toLowerCase() === filter.name.toLowerCase()) &&
+          (filter.externalId == null || g.group.externalId === filter.externalId) &&
+          (needle === undefined || g.name.toLowerCase().includes(needle)),
+      );
   };
 
   return {
@@ -149,9 +179,14 @@ export function createDirectory(env: DirectoryDeps) {
               : reads.users.byExternalId.load(key.externalId);
       return alongside(found, ahead(readAhead));
     },
-    /** The `users` list, filtered; each page read alongside `readAhead`. */
-    users: (filter: UserFilter, readAhead?: ReadAhead): OffsetSource<UserModel> => {
-      const source = userListing(env, reads.users, filter);
+    /**
+     * The `users` list: from the mirror when it may answer, else from the upstream (each page
+     * read alongside `readAhead`); mirror-only arguments are refused on a fresh read.
+     */
+    users: async (query: UserQuery, readAhead?: ReadAhead): Promise<Listing<UserModel>> => {
+      const mirrored = await lists.users(query);
+      if (mirrored) return mirrored;
+      const source = userListing(env, reads.users, query.filter);
       // Started with the first read of the list, never before: invalid paging arguments are
       // refused before any upstream call.
       let side: Promise<unknown> | false | undefined;
@@ -160,13 +195,15 @@ export function createDirectory(env: DirectoryDeps) {
         return side;
       };
       return {
-        page: (offset, limit) => {
-          const page = source.page(offset, limit);
-          return alongside(page, started());
-        },
-        count: () => {
-          const count = source.count();
-          return alongside(count, started());
+        offset: {
+          page: (offset, limit) => {
+            const page = source.page(offset, limit);
+            return alongside(page, started());
+          },
+          count: () => {
+            const count = source.count();
+            return alongside(count, started());
+          },
         },
       };
     },
@@ -191,48 +228,78 @@ export function createDirectory(env: DirectoryDeps) {
       const displayName = kind === 'Role' && !name.startsWith(prefix) ? `${prefix}${name}` : name;
       return (await reads.groups.where('displayName', displayName)).filter(isKind(kind));
     },
-    /** The teams that meet `filter`; an exact name or externalId is asked upstream. */
-    teams: async (filter: TeamFilter, readAhead?: ReadAhead): Promise<TeamModel[]> => {
-      const candidates =
-        filter.name != null
-          ? reads.groups.where('displayName', filter.name)
-          : filter.externalId != null
-            ? reads.groups.where('externalId', filter.externalId)
-            : groups().then((snapshot) => snapshot.all);
-      const needle = filter.nameContains?.toLowerCase();
-      return (await alongside(candidates, ahead(readAhead)))
-        .filter(isTeam)
-        .filter(
-          (g) =>
-            (filter.name == null || g.name.toLowerCase() === filter.name.toLowerCase()) &&
-            (filter.externalId == null || g.group.externalId === filter.externalId) &&
-            (needle === undefined || g.name.toLowerCase().includes(needle)),
+    /**
+     * The teams that meet `filter`: from the mirror when it may answer and no exact name or
+     * externalId is given (those are asked upstream); `orderBy` only from the mirror.
+     */
+    teams: async (
+      filter: TeamFilter,
+      orderBy: GroupOrder,
+      readAhead?: ReadAhead,
+    ): Promise<Listing<TeamModel>> => {
+      if (filter.name == null && filter.externalId == null) {
+        const mirrored = await lists.groups('Team', filter.nameContains, orderBy);
+        if (mirrored) return mirrored;
+      } else if (orderBy != null) {
+        throw new InvalidArgumentError(
+          'orderBy cannot be combined with an exact name or externalId filter',
+          'orderBy',
         );
+      }
+      return { offset: await upstreamTeams(filter, readAhead) };
     },
-    /** The roles whose name contains `nameContains` (without case), or all. */
-    roles: async (nameContains: string | null | undefined): Promise<RoleModel[]> => {
+    /** The roles whose name contains `nameContains` (without case), or all; as `teams`. */
+    roles: async (
+      nameContains: string | null | undefined,
+      orderBy: GroupOrder,
+    ): Promise<Listing<RoleModel>> => {
+      const mirrored = await lists.groups('Role', nameContains, orderBy);
+      if (mirrored) return mirrored;
       const { roles } = await groups();
       const needle = nameContains?.toLowerCase();
-      return needle === undefined
-        ? roles
-        : roles.filter((r) => r.name.toLowerCase().includes(needle));
+      return {
+        offset:
+          needle === undefined ? roles : roles.filter((r) => r.name.toLowerCase().includes(needle)),
+      };
     },
 
     // ---- membership -----------------------------------------------------------------------------
-    /** The teams, or roles, of this node a user belongs to. */
+    /** The teams, or roles, of this node a user belongs to (from the mirror for its users). */
     groupsOf: async <K extends GroupKind>(kind: K, of: UserModel): Promise<ModelOf<K>[]> =>
+      (lists.groupsOf(kind, of) as ModelOf<K>[] | undefined) ??
       (await reads.membership.groupsOfUser(of)).filter(isKind(kind)),
     /**
-     * The members of a team or role. The member ids come from the request's membership index
-     * (Group.members, or one user scan when the upstream omits them); only the users of the
-     * requested page are loaded, through the batched user lookup.
+     * The members of a team or role: from the mirror (ordered by userName, keyset cursors)
+     * unless the read must be fresh or the mirror does not know the group yet. Else the member
+     * ids come from the request's membership index (Group.members, or one user scan when the
+     * upstream omits them); only the users of the requested page are loaded, through the
+     * batched user lookup.
      */
-    membersOf: async (of: GroupModel): Promise<OffsetSource<UserModel>> => {
+    membersOf: async (
+      of: GroupModel,
+      active?: boolean | null | undefined,
+    ): Promise<Listing<UserModel>> => {
+      const mirrored = await lists.members(of, active);
+      if (mirrored) return mirrored;
       const ids = (await reads.membership.membershipIndex()).get(of.group.id) ?? [];
-      return mappedSource<string, UserModel>(ids, (page) => Promise.all(page.map(user)));
+      return {
+        offset: mappedSource<string, UserModel>(ids, (page) => Promise.all(page.map(user))),
+      };
     },
 
     // ---- planning -------------------------------------------------------------------------------
+    /** The operation asks for fresh reads (`@fresh`, or a mutation's payload): no list from the mirror. */
+    readFresh: () => lists.readFresh(),
+    /** The directory mirror's state, null when MIRROR=off (lists.ts). */
+    mirrorState: () => lists.state(),
+    /** A page of the mirror's change feed after `after` (lists.ts). */
+    changesAfter: (after: string | undefined, count: number) => lists.changesAfter(after, count),
+    /** The mirror's changes after `after`, then as they are applied (lists.ts). */
+    followChanges: (after: string | undefined) => lists.follow(after),
+    /** The oldest mirror snapshot an answer of this request used, for `extensions.directory.asOf`. */
+    get mirrorAsOf() {
+      return lists.asOf;
+    },
     /** The operation selects a field that needs memberships: read Groups with their members. */
     expectMembership() {
       expectsMembership = true;

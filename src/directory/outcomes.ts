@@ -198,3 +198,27 @@ export function reviveError(stored: StoredError): BaseError {
 
 export const isStoredError = (value: unknown): value is StoredError =>
   typeof value === 'object' && value !== null && 'error' in value && 'message' in value;
+
+/**
+ * A list argument the directory cannot answer as asked: a mirror-only argument on a fresh read,
+ * or a keyset cursor of another list. The schema maps it to BAD_USER_INPUT naming `argument`.
+ */
+export class InvalidArgumentError extends Error {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    message: string,
+    readonly argument?: string,
+  ) {
+    super(message);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** A change-feed cursor older than the retention (CHANGES_RETENTION): read the directory again. */
+export class ResyncRequiredError extends Error {
+  readonly code = 'RESYNC_REQUIRED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResyncRequiredError';
+  }
+}

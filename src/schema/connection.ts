@@ -6,7 +6,7 @@ import {
 } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import type { Page } from '../directory/mirror/query.ts';
+import type { Page } from '../directory/lists.ts';
 import { arraySource, type OffsetSource } from '../directory/reads/source.ts';
 
 // Relay connections over offset-paged sources (SCIM lists are 1-based startIndex + count). Pothos'

@@ -1,29 +1,13 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import {
-  DirectiveLocation,
-  GraphQLDirective,
-  GraphQLError,
-  type GraphQLResolveInfo,
-} from 'graphql';
-import type { Context } from '../context.ts';
-import { ChangesResyncError } from '../directory/mirror/log.ts';
-import type { Mirror } from '../directory/mirror/mirror.ts';
-import {
-  counts,
-  MirrorCursorError,
-  type Page,
-  queryGroups,
-  queryMembers,
-} from '../directory/mirror/query.ts';
+import { DirectiveLocation, GraphQLDirective, GraphQLError } from 'graphql';
 import {
   type ChangeEvent,
-  type MirrorGroup,
-  type MirrorUser,
-  type Snapshot,
-  toGroupModel,
-  toUserModel,
-} from '../directory/mirror/snapshot.ts';
-import type { GroupModel, UserModel } from '../model.ts';
+  type Listing,
+  type MirrorState,
+  MirrorUnavailableError,
+  type Page,
+} from '../directory/lists.ts';
+import { InvalidArgumentError, ResyncRequiredError } from '../directory/outcomes.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
 import {
@@ -37,27 +21,15 @@ import {
 
 // The directory mirror's state and its change feed (src/directory/mirror): `directory`,
 // `directoryChanges` (a page of changes after a cursor) and the `directoryChanged` subscription
-// (Server-Sent Events, Yoga's transport). Null / refused when MIRROR=off.
-
-type DirectoryState = { mirror: Mirror; snapshot: Snapshot };
-
-const resync = (error: ChangesResyncError) =>
-  new GraphQLError(error.message, { extensions: { code: 'RESYNC_REQUIRED' } });
+// (Server-Sent Events, Yoga's transport). Null / refused when MIRROR=off. Also the mapping of
+// the directory's lists (src/directory/lists.ts: mirror or upstream, decided there) to
+// connections, and the directory's refusals to GraphQL errors.
 
 const unavailable = (error: unknown) =>
   new GraphQLError(
     'The directory mirror has no snapshot: its first read of the node failed; retry later.',
     { extensions: { code: 'UPSTREAM_UNAVAILABLE' }, originalError: error as Error },
   );
-
-function mirrorOf(ctx: Context): Mirror {
-  if (!ctx.mirror) {
-    throw new GraphQLError('The directory mirror is off on this service (MIRROR=off).', {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
-  }
-  return ctx.mirror;
-}
 
 /** `@fresh` on a query: nothing in its answer comes from the mirror (as `Cache-Control: no-cache`). */
 export const freshDirective = new GraphQLDirective({
@@ -67,71 +39,50 @@ export const freshDirective = new GraphQLDirective({
   locations: [DirectiveLocation.QUERY],
 });
 
-/** Fresh reads: asked for (header, directive), or a mutation's payload. */
-const askedFresh = (ctx: Context, info: GraphQLResolveInfo) =>
-  ctx.fresh ||
-  info.operation.operation !== 'query' ||
-  (info.operation.directives?.some((d) => d.name.value === 'fresh') ?? false);
+/** A refusal of the directory as the caller sees it (BAD_USER_INPUT, UPSTREAM_UNAVAILABLE). */
+function asGraphQLError(error: unknown): unknown {
+  if (error instanceof InvalidArgumentError) return badInput(error.message, error.argument);
+  if (error instanceof MirrorUnavailableError) return unavailable(error.cause);
+  if (error instanceof ResyncRequiredError) {
+    return new GraphQLError(error.message, { extensions: { code: 'RESYNC_REQUIRED' } });
+  }
+  return error;
+}
 
 /**
- * The mirror's snapshot for a list question of this request, or undefined when the answer must
- * be a fresh read (MIRROR=off, `@fresh`, `Cache-Control: no-cache`). Waits only for the first
- * read of the node; records the snapshot's age for `extensions.directory.asOf`.
+ * A list the directory answered, as a Relay connection: keyset pages of the mirror (page size
+ * checked first, `totalCount` counted only when selected) or offset pages of the upstream.
  */
-export async function mirrorFor(
-  ctx: Context,
-  info: GraphQLResolveInfo,
-): Promise<Snapshot | undefined> {
-  if (!ctx.mirror || askedFresh(ctx, info)) return undefined;
-  let snapshot: Snapshot;
+export async function connectionOf<T>(
+  args: ConnectionArgs,
+  listing: Promise<Listing<T>>,
+): Promise<Connection<T>> {
+  let list: Listing<T>;
   try {
-    snapshot = await ctx.mirror.ready(ctx.request.signal);
+    list = await listing;
   } catch (error) {
-    throw unavailable(error);
+    throw asGraphQLError(error);
   }
-  if (!ctx.mirrorAsOf || snapshot.asOf < ctx.mirrorAsOf) ctx.mirrorAsOf = snapshot.asOf;
-  return snapshot;
-}
-
-/** Users built from the mirror: their teams and roles come from the same snapshot. */
-const fromMirror = new WeakSet<object>();
-
-/** A page of the mirror as a connection of the schema's user models. */
-export function mirroredUsers(page: () => Page<MirrorUser>): Connection<UserModel> {
-  let result: Page<MirrorUser>;
+  if ('offset' in list) return resolveOffsetConnection(args, list.offset);
+  validatePageSize(args);
+  let page: Page<T>;
   try {
-    result = page();
+    page = list.keyset({
+      first: args.first ?? undefined,
+      after: args.after ?? undefined,
+      last: args.last ?? undefined,
+      before: args.before ?? undefined,
+    });
   } catch (error) {
-    if (error instanceof MirrorCursorError) throw badInput(error.message, error.argument);
-    throw error;
+    throw asGraphQLError(error);
   }
-  const edges = result.edges.map(({ cursor, node }) => {
-    const user = toUserModel(node);
-    fromMirror.add(user);
-    return { cursor, node: user };
-  });
   return {
-    edges,
-    pageInfo: result.pageInfo,
-    // Counted only when selected.
+    edges: page.edges,
+    pageInfo: page.pageInfo,
     get totalCount() {
-      return result.totalCount();
+      return page.totalCount();
     },
   };
-}
-
-/** The teams or roles of a user that came from the mirror, from it; else undefined. */
-export function mirroredGroupsOf<K extends 'Team' | 'Role'>(
-  ctx: Context,
-  kind: K,
-  user: UserModel,
-): Extract<GroupModel, { kind: K }>[] | undefined {
-  const snapshot = fromMirror.has(user) ? ctx.mirror?.current() : undefined;
-  if (!snapshot) return undefined;
-  return (user.groups ?? [])
-    .map((ref) => snapshot.groups.get(ref.value))
-    .filter((g) => g?.kind === kind)
-    .map((g) => toGroupModel(g!) as Extract<GroupModel, { kind: K }>);
 }
 
 export const OrderDirection = builder.enumType('OrderDirection', {
@@ -155,56 +106,6 @@ export const GroupOrder = builder.inputType('GroupOrder', {
   }),
 });
 
-/**
- * Teams or roles from the mirror (`nameContains`, `orderBy`), or undefined when the read must be
- * fresh; `orderBy` is refused then.
- */
-export async function mirroredGroups<K extends 'Team' | 'Role'>(
-  kind: K,
-  args: ConnectionArgs & {
-    nameContains?: string | null | undefined;
-    orderBy?: { direction?: 'ASC' | 'DESC' | null } | null;
-  },
-  ctx: Context,
-  info: GraphQLResolveInfo,
-): Promise<Connection<Extract<GroupModel, { kind: K }>> | undefined> {
-  const snapshot = await mirrorFor(ctx, info);
-  if (!snapshot) {
-    if (args.orderBy != null) {
-      throw badInput(
-        'orderBy is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, or an exact name/externalId filter',
-        'orderBy',
-      );
-    }
-    return undefined;
-  }
-  validatePageSize(args);
-  let page: Page<MirrorGroup>;
-  try {
-    page = queryGroups(snapshot, kind, {
-      nameContains: args.nameContains ?? undefined,
-      orderBy: { direction: args.orderBy?.direction ?? 'ASC' },
-      first: args.first ?? undefined,
-      after: args.after ?? undefined,
-      last: args.last ?? undefined,
-      before: args.before ?? undefined,
-    });
-  } catch (error) {
-    if (error instanceof MirrorCursorError) throw badInput(error.message, error.argument);
-    throw error;
-  }
-  return {
-    edges: page.edges.map(({ cursor, node }) => ({
-      cursor,
-      node: toGroupModel(node) as Extract<GroupModel, { kind: K }>,
-    })),
-    pageInfo: page.pageInfo,
-    get totalCount() {
-      return page.totalCount();
-    },
-  };
-}
-
 export const MemberFilter = builder.inputType('MemberFilter', {
   description:
     'Narrows the members of a team or role; answered from the directory mirror (refused on a fresh read).',
@@ -216,78 +117,45 @@ export const MemberFilter = builder.inputType('MemberFilter', {
   }),
 });
 
-/**
- * The members of a team or role: from the mirror (ordered by userName, keyset cursors) unless
- * the read must be fresh or the mirror does not know the group yet; then read per request.
- */
-export async function resolveMembers(
-  group: GroupModel,
-  args: ConnectionArgs & { filter?: { active?: boolean | null } | null },
-  ctx: Context,
-  info: GraphQLResolveInfo,
-): Promise<Connection<UserModel>> {
-  const snapshot = await mirrorFor(ctx, info);
-  if (snapshot?.groups.has(group.group.id)) {
-    validatePageSize(args);
-    return mirroredUsers(
-      () =>
-        queryMembers(snapshot, group.group.id, {
-          filter: { active: args.filter?.active ?? undefined },
-          first: args.first ?? undefined,
-          after: args.after ?? undefined,
-          last: args.last ?? undefined,
-          before: args.before ?? undefined,
-        }) as Page<MirrorUser>,
-    );
-  }
-  if (args.filter?.active != null) {
-    throw badInput(
-      'filter.active on members is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, in a mutation payload, or for a group the mirror does not know yet',
-      'filter.active',
-    );
-  }
-  return resolveOffsetConnection(args, await ctx.directory.membersOf(group));
-}
-
-const Directory = builder.objectRef<DirectoryState>('Directory').implement({
+const Directory = builder.objectRef<MirrorState>('Directory').implement({
   description:
     'The directory mirror: one copy of the node kept by this service, refreshed every MIRROR_REFRESH_SECONDS and updated at once by its own mutations.',
   fields: (t) => ({
     asOf: t.string({
       description:
         'When the upstream read behind the mirror started (ISO 8601). Changes made outside this service after it are not in the mirror yet; this service’s own writes are.',
-      resolve: (d) => d.snapshot.asOf.toISOString(),
+      resolve: (d) => d.asOf.toISOString(),
     }),
     refreshedIn: t.int({
       description: 'How long that read of the node took, in milliseconds.',
-      resolve: (d) => Math.round(d.snapshot.refreshedIn),
+      resolve: (d) => Math.round(d.refreshedIn),
     }),
     users: t.int({
       description: 'Users of the node, locked ones included.',
-      resolve: (d) => counts(d.snapshot).users,
+      resolve: (d) => d.counts().users,
     }),
     lockedUsers: t.int({
       description: 'Locked users (`active: false`).',
-      resolve: (d) => counts(d.snapshot).lockedUsers,
+      resolve: (d) => d.counts().lockedUsers,
     }),
     teams: t.int({
       description: 'Teams of the node.',
-      resolve: (d) => counts(d.snapshot).teams,
+      resolve: (d) => d.counts().teams,
     }),
     roles: t.int({
       description: 'Roles of the node.',
-      resolve: (d) => counts(d.snapshot).roles,
+      resolve: (d) => d.counts().roles,
     }),
     changesCursor: t.string({
       description:
         'The change feed’s newest cursor: pass it as `after` to `directoryChanges` or `directoryChanged` to follow the changes from now on.',
-      resolve: (d) => d.mirror.status().head,
+      resolve: (d) => d.status().head,
     }),
     lastRefreshError: t.string({
       nullable: true,
       description:
         'Why the last background refresh failed, until one succeeds (the mirror then keeps its previous snapshot); null when the last one succeeded.',
-      resolve: (d) => d.mirror.status().lastError?.message ?? null,
+      resolve: (d) => d.status().lastError?.message ?? null,
     }),
   }),
 });
@@ -411,11 +279,10 @@ builder.queryFields((t) => ({
     description:
       'The directory mirror: how fresh it is and what it holds. Null when MIRROR=off. Waits only for the first read of the node.',
     resolve: async (_root, _args, ctx) => {
-      if (!ctx.mirror) return null;
       try {
-        return { mirror: ctx.mirror, snapshot: await ctx.mirror.ready(ctx.request.signal) };
+        return await ctx.directory.mirrorState();
       } catch (error) {
-        throw unavailable(error);
+        throw asGraphQLError(error);
       }
     },
   }),
@@ -435,17 +302,10 @@ builder.queryFields((t) => ({
       if (first < 0 || first > MAX_PAGE_SIZE) {
         throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, 'first');
       }
-      const mirror = mirrorOf(ctx);
       try {
-        await mirror.ready(ctx.request.signal);
+        return await ctx.directory.changesAfter(args.after ?? undefined, first);
       } catch (error) {
-        throw unavailable(error);
-      }
-      try {
-        return await mirror.changesAfter(args.after ?? undefined, first);
-      } catch (error) {
-        if (error instanceof ChangesResyncError) throw resync(error);
-        throw error;
+        throw asGraphQLError(error);
       }
     },
   }),
@@ -468,21 +328,21 @@ builder.subscriptionField('directoryChanged', (t) =>
         description: 'Replay the changes after this cursor first.',
       }),
     },
-    subscribe: (_root, args, ctx) => follow(mirrorOf(ctx), args.after ?? undefined, ctx),
+    subscribe: (_root, args, ctx) => {
+      try {
+        return refusalsMapped(ctx.directory.followChanges(args.after ?? undefined));
+      } catch (error) {
+        throw asGraphQLError(error);
+      }
+    },
     resolve: (event) => event,
   }),
 );
 
-async function* follow(mirror: Mirror, after: string | undefined, ctx: Context) {
+async function* refusalsMapped<T>(events: AsyncGenerator<T, void, undefined>) {
   try {
-    await mirror.ready(ctx.request.signal);
+    yield* events;
   } catch (error) {
-    throw unavailable(error);
-  }
-  try {
-    yield* mirror.subscribe({ after, signal: ctx.request.signal });
-  } catch (error) {
-    if (error instanceof ChangesResyncError) throw resync(error);
-    throw error;
+    throw asGraphQLError(error);
   }
 }

@@ -1,7 +1,7 @@
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
-import { GroupOrder, MemberFilter, mirroredGroups, resolveMembers } from './directory.ts';
+import { MAX_LENGTH, maxLength } from './connection.ts';
+import { connectionOf, GroupOrder, MemberFilter } from './directory.ts';
 import { findGroup, loadGroups } from './groups.ts';
 import { NESTED, Role, RoleConnection, User, UserConnection } from './refs.ts';
 
@@ -37,7 +37,8 @@ builder.node(Role, {
             description: 'Conditions every member returned meets.',
           }),
         },
-        resolve: (role, args, ctx, info) => resolveMembers(role, args, ctx, info),
+        resolve: (role, args, ctx) =>
+          connectionOf(args, ctx.directory.membersOf(role, args.filter?.active)),
       },
       UserConnection,
     ),
@@ -84,9 +85,8 @@ builder.queryFields((t) => ({
           description: 'The order (answered from the directory mirror).',
         }),
       },
-      resolve: async (_root, args, ctx, info) =>
-        (await mirroredGroups('Role', args, ctx, info)) ??
-        resolveOffsetConnection(args, await ctx.directory.roles(args.nameContains)),
+      resolve: (_root, args, ctx) =>
+        connectionOf(args, ctx.directory.roles(args.nameContains, args.orderBy)),
     },
     RoleConnection,
   ),

@@ -1,7 +1,7 @@
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import { badInput, MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
-import { GroupOrder, MemberFilter, mirroredGroups, resolveMembers } from './directory.ts';
+import { MAX_LENGTH, maxLength } from './connection.ts';
+import { connectionOf, GroupOrder, MemberFilter } from './directory.ts';
 import { findGroup, loadGroups } from './groups.ts';
 import { NESTED, Team, TeamConnection, User, UserConnection } from './refs.ts';
 import { selectsField } from './selection.ts';
@@ -35,7 +35,8 @@ builder.node(Team, {
             description: 'Conditions every member returned meets.',
           }),
         },
-        resolve: (team, args, ctx, info) => resolveMembers(team, args, ctx, info),
+        resolve: (team, args, ctx) =>
+          connectionOf(args, ctx.directory.membersOf(team, args.filter?.active)),
       },
       UserConnection,
     ),
@@ -106,26 +107,16 @@ builder.queryFields((t) => ({
           description: 'The order (answered from the directory mirror).',
         }),
       },
-      resolve: async (_root, args, ctx, info) => {
-        const filter = args.filter ?? {};
-        if (filter.name == null && filter.externalId == null) {
-          const mirrored = await mirroredGroups(
-            'Team',
-            { ...args, nameContains: filter.nameContains },
-            ctx,
-            info,
-          );
-          if (mirrored) return mirrored;
-        } else if (args.orderBy != null) {
-          throw badInput(
-            'orderBy cannot be combined with an exact name or externalId filter',
-            'orderBy',
-          );
-        }
-        // Without Group.members, membership comes from the user scan: read it meanwhile.
-        const ahead = selectsField(info, ['members']) ? 'membership' : undefined;
-        return resolveOffsetConnection(args, await ctx.directory.teams(filter, ahead));
-      },
+      resolve: (_root, args, ctx, info) =>
+        connectionOf(
+          args,
+          // Without Group.members, membership comes from the user scan: read it meanwhile.
+          ctx.directory.teams(
+            args.filter ?? {},
+            args.orderBy,
+            selectsField(info, ['members']) ? 'membership' : undefined,
+          ),
+        ),
     },
     TeamConnection,
   ),

@@ -1,18 +1,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.ts';
 import type { UserKey } from '../directory/directory.ts';
-import { queryUsers } from '../directory/mirror/query.ts';
 import type { UserModel } from '../model.ts';
 import { requires } from './access.ts';
 import { builder } from './builder.ts';
-import {
-  badInput,
-  MAX_LENGTH,
-  maxLength,
-  resolveOffsetConnection,
-  validatePageSize,
-} from './connection.ts';
-import { mirroredGroupsOf, mirroredUsers, mirrorFor, OrderDirection } from './directory.ts';
+import { badInput, MAX_LENGTH, maxLength, resolveOffsetConnection } from './connection.ts';
+import { connectionOf, OrderDirection } from './directory.ts';
 import { checkKeeperId } from './ids.ts';
 import {
   branded,
@@ -96,10 +89,7 @@ builder.node(User, {
           'The teams of this node the user belongs to. Teams outside the node are not shown.',
         ),
         resolve: async (u, args, ctx) =>
-          resolveOffsetConnection(
-            args,
-            mirroredGroupsOf(ctx, 'Team', u) ?? (await ctx.directory.groupsOf('Team', u)),
-          ),
+          resolveOffsetConnection(args, await ctx.directory.groupsOf('Team', u)),
       },
       TeamConnection,
     ),
@@ -111,10 +101,7 @@ builder.node(User, {
           'The roles (groups named with the role prefix) of this node assigned to the user.',
         ),
         resolve: async (u, args, ctx) =>
-          resolveOffsetConnection(
-            args,
-            mirroredGroupsOf(ctx, 'Role', u) ?? (await ctx.directory.groupsOf('Role', u)),
-          ),
+          resolveOffsetConnection(args, await ctx.directory.groupsOf('Role', u)),
       },
       RoleConnection,
     ),
@@ -241,47 +228,17 @@ builder.queryFields((t) => ({
           description: 'The order (answered from the directory mirror).',
         }),
       },
-      resolve: async (_root, args, ctx, info) => {
+      resolve: (_root, args, ctx, info) => {
         const filter = args.filter ?? {};
-        const teamId = groupFilter(filter.teamId, 'Team', 'filter.teamId');
-        const roleId = groupFilter(filter.roleId, 'Role', 'filter.roleId');
-        const exact = filter.userName != null || filter.externalId != null;
-        const snapshot = exact ? undefined : await mirrorFor(ctx, info);
-        if (snapshot) {
-          validatePageSize(args);
-          return mirroredUsers(() =>
-            queryUsers(snapshot, {
-              filter: {
-                active: filter.active ?? undefined,
-                search: filter.search ?? undefined,
-                teamId,
-                roleId,
-                externalIdPresent: filter.externalIdPresent ?? undefined,
-              },
-              orderBy: args.orderBy
-                ? { field: args.orderBy.field, direction: args.orderBy.direction ?? 'ASC' }
-                : undefined,
-              first: args.first ?? undefined,
-              after: args.after ?? undefined,
-              last: args.last ?? undefined,
-              before: args.before ?? undefined,
-            }),
-          );
-        }
-        for (const [argument, given] of [
-          ['orderBy', args.orderBy],
-          ['filter.teamId', teamId],
-          ['filter.roleId', roleId],
-          ['filter.externalIdPresent', filter.externalIdPresent],
-        ] as const) {
-          if (given != null) {
-            throw badInput(
-              `${argument} is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache, or a userName/externalId filter`,
-              argument,
-            );
-          }
-        }
-        return resolveOffsetConnection(args, ctx.directory.users(filter, groupsAhead(info)));
+        const query = {
+          filter: {
+            ...filter,
+            teamId: groupFilter(filter.teamId, 'Team', 'filter.teamId'),
+            roleId: groupFilter(filter.roleId, 'Role', 'filter.roleId'),
+          },
+          orderBy: args.orderBy,
+        };
+        return connectionOf(args, ctx.directory.users(query, groupsAhead(info)));
       },
     },
     UserConnection,

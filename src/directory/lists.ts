@@ -1,0 +1,286 @@
+import type { GroupModel, UserModel } from '../model.ts';
+import { ChangesResyncError } from './mirror/log.ts';
+import { type Mirror, MirrorUnavailableError } from './mirror/mirror.ts';
+import {
+  counts,
+  MirrorCursorError,
+  type Page,
+  type PageArgs,
+  queryGroups,
+  queryMembers,
+  queryUsers,
+} from './mirror/query.ts';
+import type { ChangeEvent, MirrorUser, Snapshot, UserOrderField } from './mirror/snapshot.ts';
+import { toGroupModel, toUserModel } from './mirror/snapshot.ts';
+import { InvalidArgumentError, ResyncRequiredError } from './outcomes.ts';
+import type { OffsetSource } from './reads/source.ts';
+
+// Where a list of one request is answered from: the directory mirror (src/directory/mirror/:
+// keyset pages over its snapshot, zero upstream calls) when it is on and the request did not ask
+// for fresh reads, else the upstream (offset pages, reads/). Arguments only the mirror can answer
+// are refused on a fresh read with InvalidArgumentError, before any upstream call.
+
+/** Thrown when the mirror has no snapshot yet; `cause` is what its first read threw. */
+export { MirrorUnavailableError } from './mirror/mirror.ts';
+export type { Page, PageArgs } from './mirror/query.ts';
+export type { ChangeEvent, UserOrderField } from './mirror/snapshot.ts';
+
+/** The mirror as `directory { … }` shows it; its status is read when a field asks. */
+export type MirrorState = {
+  asOf: Date;
+  refreshedIn: number;
+  counts: () => ReturnType<typeof counts>;
+  status: () => ReturnType<Mirror['status']>;
+};
+
+/** A list as the directory answers it: keyset pages from the mirror, or an offset source. */
+export type Listing<T> =
+  | { keyset: (args: PageArgs) => Page<T> }
+  | { offset: OffsetSource<T> | readonly T[] };
+
+export type Direction = 'ASC' | 'DESC';
+
+/** The arguments of `users`, group ids already decoded. */
+export type UserQuery = {
+  filter: {
+    userName?: string | null | undefined;
+    externalId?: string | null | undefined;
+    active?: boolean | null | undefined;
+    search?: string | null | undefined;
+    teamId?: string | undefined;
+    roleId?: string | undefined;
+    externalIdPresent?: boolean | null | undefined;
+  };
+  orderBy?: { field: UserOrderField; direction?: Direction | null } | null | undefined;
+};
+
+const MIRROR_ONLY =
+  'is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache';
+
+/** A keyset page of the mirror, its cursor errors as InvalidArgumentError. */
+function keyset<M, T>(query: (args: PageArgs) => Page<M>, map: (m: M) => T) {
+  return (args: PageArgs): Page<T> => {
+    let page: Page<M>;
+    try {
+      page = query(args);
+    } catch (error) {
+      if (error instanceof MirrorCursorError) {
+        throw new InvalidArgumentError(error.message, error.argument);
+      }
+      throw error;
+    }
+    return {
+      edges: page.edges.map(({ cursor, node }) => ({ cursor, node: map(node) })),
+      pageInfo: page.pageInfo,
+      totalCount: () => page.totalCount(),
+    };
+  };
+}
+
+/**
+ * The mirror side of one request's directory: `fresh` (Cache-Control: no-cache, `@fresh`, a
+ * mutation) sends every list to the upstream; `asOf` records the oldest snapshot an answer used,
+ * for `extensions.directory.asOf`.
+ */
+export function createLists(mirror: Mirror | undefined, signal: AbortSignal | undefined) {
+  let fresh = false;
+  let asOf: Date | undefined;
+  /** Users built from the mirror: their teams and roles come from the same snapshot. */
+  const fromMirror = new WeakSet<object>();
+
+  /** The snapshot to answer from, or undefined when the read must be fresh. */
+  async function snapshot(): Promise<Snapshot | undefined> {
+    if (!mirror || fresh) return undefined;
+    let current: Snapshot;
+    try {
+      current = await mirror.ready(signal);
+    } catch (error) {
+      throw new MirrorUnavailableError(error);
+    }
+    if (!asOf || current.asOf < asOf) asOf = current.asOf;
+    return current;
+  }
+
+  /** The mirror, refused when it is off (MIRROR=off). */
+  const on = (): Mirror => {
+    if (!mirror)
+      throw new InvalidArgumentError('The directory mirror is off on this service (MIRROR=off).');
+    return mirror;
+  };
+  /** The first snapshot, whatever the request asked (the mirror's own state and change feed). */
+  const first = async (m: Mirror): Promise<Snapshot> => {
+    try {
+      return await m.ready(signal);
+    } catch (error) {
+      throw new MirrorUnavailableError(error);
+    }
+  };
+  const resync = (error: unknown) =>
+    error instanceof ChangesResyncError ? new ResyncRequiredError(error.message) : error;
+
+  const userOf = (u: MirrorUser): UserModel => {
+    const user = toUserModel(u);
+    fromMirror.add(user);
+    return user;
+  };
+
+  return {
+    /** Every list of this request reads the upstream. */
+    readFresh() {
+      fresh = true;
+    },
+    get fresh() {
+      return fresh;
+    },
+    get asOf() {
+      return asOf;
+    },
+
+    /** The mirror's state; null when it is off. Waits only for the first read of the node. */
+    async state(): Promise<MirrorState | null> {
+      if (!mirror) return null;
+      const current = await first(mirror);
+      return {
+        asOf: current.asOf,
+        refreshedIn: current.refreshedIn,
+        counts: () => counts(current),
+        status: () => mirror.status(),
+      };
+    },
+    /** A page of changes after `after`; ResyncRequiredError when it is older than the retention. */
+    async changesAfter(after: string | undefined, count: number) {
+      const m = on();
+      await first(m);
+      try {
+        return await m.changesAfter(after, count);
+      } catch (error) {
+        throw resync(error);
+      }
+    },
+    /** The changes after `after`, then each new one; refused at once when the mirror is off. */
+    follow(after: string | undefined): AsyncGenerator<ChangeEvent, void, undefined> {
+      const m = on();
+      return (async function* () {
+        await first(m);
+        try {
+          yield* m.subscribe({ after, signal });
+        } catch (error) {
+          throw resync(error);
+        }
+      })();
+    },
+
+    /** `users` from the mirror, or undefined after refusing mirror-only arguments. */
+    async users({ filter, orderBy }: UserQuery): Promise<Listing<UserModel> | undefined> {
+      const exact = filter.userName != null || filter.externalId != null;
+      const from = exact ? undefined : await snapshot();
+      if (from) {
+        return {
+          keyset: keyset(
+            (args) =>
+              queryUsers(from, {
+                filter: {
+                  active: filter.active ?? undefined,
+                  search: filter.search ?? undefined,
+                  teamId: filter.teamId,
+                  roleId: filter.roleId,
+                  externalIdPresent: filter.externalIdPresent ?? undefined,
+                },
+                orderBy: orderBy
+                  ? { field: orderBy.field, direction: orderBy.direction ?? 'ASC' }
+                  : undefined,
+                ...args,
+              }),
+            userOf,
+          ),
+        };
+      }
+      for (const [argument, given] of [
+        ['orderBy', orderBy],
+        ['filter.teamId', filter.teamId],
+        ['filter.roleId', filter.roleId],
+        ['filter.externalIdPresent', filter.externalIdPresent],
+      ] as const) {
+        if (given != null) {
+          throw new InvalidArgumentError(
+            `${argument} ${MIRROR_ONLY}, or a userName/externalId filter`,
+            argument,
+          );
+        }
+      }
+      return undefined;
+    },
+
+    /** Teams or roles from the mirror, or undefined when the read must be fresh. */
+    async groups<K extends 'Team' | 'Role'>(
+      kind: K,
+      nameContains: string | null | undefined,
+      orderBy: { direction?: Direction | null | undefined } | null | undefined,
+    ): Promise<Listing<Extract<GroupModel, { kind: K }>> | undefined> {
+      const from = await snapshot();
+      if (!from) {
+        if (orderBy != null) {
+          throw new InvalidArgumentError(
+            `orderBy ${MIRROR_ONLY}, or an exact name/externalId filter`,
+            'orderBy',
+          );
+        }
+        return undefined;
+      }
+      return {
+        keyset: keyset(
+          (args) =>
+            queryGroups(from, kind, {
+              nameContains: nameContains ?? undefined,
+              orderBy: { direction: orderBy?.direction ?? 'ASC' },
+              ...args,
+            }),
+          (g) => toGroupModel(g) as Extract<GroupModel, { kind: K }>,
+        ),
+      };
+    },
+
+    /** The teams or roles of a user that came from the mirror, from it; else undefined. */
+    groupsOf<K extends 'Team' | 'Role'>(
+      kind: K,
+      user: UserModel,
+    ): Extract<GroupModel, { kind: K }>[] | undefined {
+      const current = fromMirror.has(user) ? mirror?.current() : undefined;
+      if (!current) return undefined;
+      return (user.groups ?? [])
+        .map((ref) => current.groups.get(ref.value))
+        .filter((g) => g?.kind === kind)
+        .map((g) => toGroupModel(g!) as Extract<GroupModel, { kind: K }>);
+    },
+
+    /**
+     * The members of a group from the mirror (ordered by userName), or undefined when the read
+     * must be fresh or the mirror does not know the group yet; `active` is refused then.
+     */
+    async members(
+      group: GroupModel,
+      active: boolean | null | undefined,
+    ): Promise<Listing<UserModel> | undefined> {
+      const from = await snapshot();
+      if (from?.groups.has(group.group.id)) {
+        return {
+          keyset: keyset(
+            (args) =>
+              queryMembers(from, group.group.id, {
+                filter: { active: active ?? undefined },
+                ...args,
+              }) as Page<MirrorUser>,
+            userOf,
+          ),
+        };
+      }
+      if (active != null) {
+        throw new InvalidArgumentError(
+          `filter.active on members ${MIRROR_ONLY}, in a mutation payload, or for a group the mirror does not know yet`,
+          'filter.active',
+        );
+      }
+      return undefined;
+    },
+  };
+}
