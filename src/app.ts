@@ -188,10 +188,19 @@ export function createApp(deps: AppDeps): App {
           // Shutting down: say so at once, without asking any dependency.
           deps.lifecycle?.draining
             ? Response.json({ ready: false, shuttingDown: true }, { status: 503 })
-            : readinessResponse([
-                { name: 'upstream', check: () => deps.upstream.isReachable() },
-                ...(deps.readiness ?? []),
-              ]),
+            : readinessResponse(
+                [
+                  { name: 'upstream', check: () => deps.upstream.isReachable() },
+                  // MIRROR=on: not ready until the first snapshot exists (requests would wait
+                  // for the full read); a later failed refresh keeps it ready (the old snapshot
+                  // serves) and shows under `mirror`.
+                  ...(deps.mirror
+                    ? [{ name: 'mirror', check: async () => deps.mirror?.current() !== undefined }]
+                    : []),
+                  ...(deps.readiness ?? []),
+                ],
+                deps.mirror && { mirror: mirrorReadiness(deps.mirror) },
+              ),
       }),
       // Last, so that it wraps whichever request parser the plugins above chose.
       useRequestBodyLimit(),
@@ -226,15 +235,38 @@ function useReadsBySelection(): Plugin<Context> {
  * Runs every check at once: 200 when all pass, else 503, with `{ "ready": …, "checks": { name:
  * true|false } }` so an operator sees which dependency is missing. A check that throws fails.
  */
-async function readinessResponse(checks: ReadinessCheck[]): Promise<Response> {
+async function readinessResponse(
+  checks: ReadinessCheck[],
+  details?: Record<string, unknown>,
+): Promise<Response> {
   const results = await Promise.all(
     checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
   );
   const ready = results.every(([, ok]) => ok);
   return Response.json(
-    { ready, checks: Object.fromEntries(results) },
+    { ready, checks: Object.fromEntries(results), ...details },
     { status: ready ? 200 : 503 },
   );
+}
+
+/** The mirror's part of `/ready`: why it is not ready yet, how old it is, its last failure. */
+function mirrorReadiness(mirror: Mirror) {
+  const status = mirror.status();
+  const failed = status.lastError
+    ? { message: status.lastError.message, at: status.lastError.at.toISOString() }
+    : null;
+  return {
+    ...(status.asOf
+      ? {}
+      : {
+          reason: failed
+            ? 'the directory mirror has no snapshot yet: its first full read of the node failed, and the next refresh tries again'
+            : 'the directory mirror has no snapshot yet: its first full read of the node is under way',
+        }),
+    asOf: status.asOf?.toISOString() ?? null,
+    refreshing: status.refreshing,
+    lastError: failed,
+  };
 }
 
 function useTrustedDocuments(documents: ReadonlyMap<string, string>, auth: CallerAuth) {

@@ -3,6 +3,7 @@ import type { ExecutionResult } from 'graphql';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Mirror, MirrorObserver } from './directory/mirror/mirror.ts';
 import type { AttemptObserver, ScimClient } from './scim/client.ts';
 
 // Prometheus metrics, served at /metrics on the GraphQL port (behind the same API keys as GraphQL
@@ -23,6 +24,10 @@ export type Metrics = {
   observeUpstream: AttemptObserver;
   /** Reads the client's pool at scrape time. */
   watchPool(scim: Pick<ScimClient, 'poolStats'>, maxConnections: number): void;
+  /** Watches the directory mirror's refreshes and appended changes (createMirror's `observers`). */
+  observeMirror: MirrorObserver;
+  /** Reads the mirror's snapshot (age, size) at scrape time. */
+  watchMirror(mirror: Pick<Mirror, 'current'>): void;
   /** Yoga plugin: request metrics, and the /metrics endpoint. */
   plugin: Plugin;
 };
@@ -120,6 +125,60 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     });
   };
 
+  const mirrorRefreshSeconds = new Histogram({
+    name: 'keeper_mirror_refresh_duration_seconds',
+    help: 'Refreshes of the directory mirror (full reads of the node, or following the lease holder), by result.',
+    labelNames: ['result'],
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const mirrorRefreshes = new Counter({
+    name: 'keeper_mirror_refreshes_total',
+    help: 'Refreshes of the directory mirror by result: ok, failed (the old snapshot still serves), skipped (another replica holds the lease).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const mirrorChanges = new Counter({
+    name: 'keeper_mirror_changes_appended_total',
+    help: 'Change-feed events this replica appended, by source: UPSTREAM (seen by a refresh) or THIS_SERVICE (its own writes).',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const observeMirror: MirrorObserver = {
+    refresh: () => ({
+      end: (result, seconds) => {
+        mirrorRefreshes.inc({ result });
+        mirrorRefreshSeconds.observe({ result }, seconds);
+      },
+    }),
+    appended: (changes) => {
+      for (const change of changes) mirrorChanges.inc({ source: change.source.kind });
+    },
+  };
+  const watchMirror: Metrics['watchMirror'] = (mirror) => {
+    new Gauge({
+      name: 'keeper_mirror_snapshot_age_seconds',
+      help: 'Age of the directory mirror snapshot: seconds since the upstream read behind it started (NaN before the first).',
+      registers: [registry],
+      collect() {
+        const asOf = mirror.current()?.asOf;
+        this.set(asOf ? Math.max(0, (Date.now() - asOf.getTime()) / 1000) : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'keeper_mirror_snapshot_objects',
+      help: 'Objects in the directory mirror snapshot, by kind: users, groups (teams and roles).',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        const snapshot = mirror.current();
+        if (!snapshot) return;
+        this.set({ kind: 'users' }, snapshot.users.size);
+        this.set({ kind: 'groups' }, snapshot.groups.size);
+      },
+    });
+  };
+
   type Entry = { started: number; operation: string; type: string };
   const entries = new WeakMap<Request, Entry>();
 
@@ -168,5 +227,5 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
   };
 
-  return { registry, observeUpstream, watchPool, plugin };
+  return { registry, observeUpstream, watchPool, observeMirror, watchMirror, plugin };
 }

@@ -116,12 +116,19 @@ export async function createService(
         concurrency: config.scim.requestConcurrency,
         groupMembers: config.scim.groupMembers,
         redis: shared.redis,
-        onError: (what, error) =>
-          overrides.log?.(
-            `${what} failed (${error instanceof Error ? error.message : String(error)}); the mirror keeps its snapshot`,
-          ),
+        observers: [
+          overrides.app?.metrics?.observeMirror,
+          overrides.app?.tracing?.observeMirror,
+        ].filter((o) => o !== undefined),
+        // One warn line per failed refresh (the client's errors never carry the token).
+        onError: (what, error) => {
+          const message = `${what} failed (${error instanceof Error ? error.message : String(error)}); the mirror keeps its snapshot`;
+          if (overrides.app?.log) overrides.app.log.warn(message);
+          else overrides.log?.(message);
+        },
       })
     : undefined;
+  if (mirror) overrides.app?.metrics?.watchMirror(mirror);
   const app = createApp({
     config,
     mirror,

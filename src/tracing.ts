@@ -10,6 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ExecutionResult } from 'graphql';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { MirrorObserver } from './directory/mirror/mirror.ts';
 import { requestId } from './request-scope.ts';
 import type { AttemptObserver } from './scim/client.ts';
 
@@ -36,6 +37,8 @@ export type Tracing = {
   plugin: Plugin;
   /** Per-request observer: a span per upstream attempt, and its `traceparent` header. */
   observeUpstream(request: Request): AttemptObserver;
+  /** A root span per refresh of the directory mirror, parent of that refresh's upstream attempts. */
+  observeMirror: MirrorObserver;
 };
 
 export function createTracing(tracer: Tracer): Tracing {
@@ -95,11 +98,10 @@ export function createTracing(tracer: Tracer): Tracing {
     },
   };
 
-  const observeUpstream =
-    (request: Request): AttemptObserver =>
+  /** A CLIENT span per upstream attempt under `parent`; its context goes upstream as `traceparent`. */
+  const attemptsUnder =
+    (parent: Span): AttemptObserver =>
     ({ method, route, attempt }) => {
-      const parent = spans.get(request);
-      if (!parent) return undefined;
       const parentContext = trace.setSpan(context.active(), parent);
       const span = tracer.startSpan(
         `${method} ${route}`,
@@ -128,7 +130,29 @@ export function createTracing(tracer: Tracer): Tracing {
       };
     };
 
-  return { plugin, observeUpstream };
+  const observeUpstream =
+    (request: Request): AttemptObserver =>
+    (attempt) => {
+      const parent = spans.get(request);
+      return parent ? attemptsUnder(parent)(attempt) : undefined;
+    };
+
+  const observeMirror: MirrorObserver = {
+    refresh() {
+      // A root span: a refresh runs in the background, under no request.
+      const span = tracer.startSpan('mirror refresh', { kind: SpanKind.INTERNAL, root: true });
+      return {
+        call: { observe: attemptsUnder(span) },
+        end(result) {
+          span.setAttribute('keeper.mirror.result', result);
+          if (result === 'failed') span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+        },
+      };
+    },
+  };
+
+  return { plugin, observeUpstream, observeMirror };
 }
 
 /**

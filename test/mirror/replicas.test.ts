@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Mirror } from '../../src/directory/mirror/mirror.ts';
 import type { ChangeEvent } from '../../src/directory/mirror/snapshot.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { redisAvailable, useRedis } from '../redis.ts';
 import { startMirrorFixture } from './fixture.ts';
 
@@ -84,6 +85,43 @@ describe.skipIf(!redisAvailable)('directory mirror on Redis (replicas)', () => {
     expect(sc.users.get(u2!.id)?.displayName).toBe('Renamed');
     expect(sc.users.size).toBe(sa.users.size);
     expect(c.status().head).toBe(a.status().head);
+  });
+
+  it('counts the lease holder refreshes as ok and the follower as skipped, and changes where appended', async () => {
+    const f = await startMirrorFixture();
+    const prefix = 'metrics:';
+    const [ma, mb] = [
+      createMetrics({ defaultMetrics: false }),
+      createMetrics({ defaultMetrics: false }),
+    ];
+    const a = f.mirror({ redis: redis.connect(prefix), observers: [ma.observeMirror] });
+    const b = f.mirror({ redis: redis.connect(prefix), observers: [mb.observeMirror] });
+    ma.watchMirror(a);
+    mb.watchMirror(b);
+    const value = async (m: typeof ma, name: string, labels: Record<string, string>) =>
+      (await m.registry.getSingleMetric(name)?.get())?.values.find((v) =>
+        Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+      )?.value;
+
+    await a.refresh();
+    await b.refresh();
+    const user = f.emulator.store.listUsers().find((u) => u.active);
+    f.emulator.store.setActive(user?.id ?? '', false);
+    await a.refresh();
+    await b.refresh();
+    await b.sync();
+    expect(await value(ma, 'keeper_mirror_refreshes_total', { result: 'ok' })).toBe(2);
+    expect(await value(mb, 'keeper_mirror_refreshes_total', { result: 'skipped' })).toBe(2);
+    expect(await value(mb, 'keeper_mirror_refreshes_total', { result: 'ok' })).toBeUndefined();
+    // The holder appended the lock it saw; the follower applied it, appending nothing.
+    expect(await value(ma, 'keeper_mirror_changes_appended_total', { source: 'UPSTREAM' })).toBe(1);
+    expect(
+      await value(mb, 'keeper_mirror_changes_appended_total', { source: 'UPSTREAM' }),
+    ).toBeUndefined();
+    // Both snapshots are counted on their own replica.
+    const users = f.emulator.store.userCount;
+    expect(await value(ma, 'keeper_mirror_snapshot_objects', { kind: 'users' })).toBe(users);
+    expect(await value(mb, 'keeper_mirror_snapshot_objects', { kind: 'users' })).toBe(users);
   });
 
   it('a replica that did not hold the lease takes over when the holder stops renewing it', async () => {

@@ -224,7 +224,14 @@ describe('the image’s command as a non-root user', () => {
         const pid = descendants(proc.child.pid as number)[0] ?? (proc.child.pid as number);
         expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\b/m);
         expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
-        expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+        // Ready once the directory mirror has its first snapshot (MIRROR=on): poll, as an
+        // orchestrator does.
+        let ready = 0;
+        for (let i = 0; i < 100 && ready !== 200; i++) {
+          if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+          ready = (await fetch(`http://127.0.0.1:${port}/ready`)).status;
+        }
+        expect(ready).toBe(200);
         const answer = await postGraphQL(`http://127.0.0.1:${port}/graphql`, USERS, {
           authorization: `Bearer ${KEY}`,
         });

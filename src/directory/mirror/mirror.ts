@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { CallOptions, ScimClient } from '../../scim/client.ts';
 import type { RedisConnection } from '../../stores/redis.ts';
 import { applyWrite, diffSnapshots, type MirrorWrite, touchKey } from './change.ts';
@@ -62,6 +63,25 @@ export type MirrorOptions = {
   now?: () => number;
   /** Told of failed refreshes and failed shared appends (never with secrets). */
   onError?: (what: string, error: unknown) => void;
+  /** Watch the refreshes and the changes appended (metrics, traces). @default none */
+  observers?: readonly MirrorObserver[];
+};
+
+/** How a refresh ended: `skipped` when another replica holds the lease (this one followed it). */
+export type RefreshResult = 'ok' | 'failed' | 'skipped';
+
+/** Told of each refresh (when it starts and how it ended) and of each change this replica appends. */
+export type MirrorObserver = {
+  /**
+   * A refresh starts. The answer may add per-call options to its upstream reads (a trace span's
+   * attempt observer) and is told how the refresh ended and how long it took.
+   */
+  refresh?(): {
+    call?: CallOptions;
+    end(result: RefreshResult, seconds: number, error?: unknown): void;
+  };
+  /** Changes appended to the change feed by this replica (a refresh's, or this service's writes). */
+  appended?(changes: readonly Change[]): void;
 };
 
 export type RefreshOutcome =
@@ -226,7 +246,12 @@ export function createMirror(options: MirrorOptions): Mirror {
 
   // ---- refreshing -------------------------------------------------------------------------
 
-  async function refreshOnce(): Promise<RefreshOutcome> {
+  const appended = (changes: readonly Change[]) => {
+    if (changes.length === 0) return;
+    for (const observer of options.observers ?? []) observer.appended?.(changes);
+  };
+
+  async function refreshOnce(call: CallOptions | undefined): Promise<RefreshOutcome> {
     if (feed && !(await feed.lease())) {
       if (!snapshot) await bootstrap(feed);
       else await sync();
@@ -242,7 +267,7 @@ export function createMirror(options: MirrorOptions): Mirror {
       concurrency: options.concurrency ?? 16,
       expectedUsers: snapshot?.users.size,
       groupMembers: options.groupMembers ?? 'auto',
-      ...(options.call ? { call: options.call } : {}),
+      ...(options.call || call ? { call: { ...options.call, ...call } } : {}),
     });
     fresh.asOf = new Date(readStart);
     const base = { time: fresh.asOf.toISOString(), source: { kind: 'UPSTREAM' } as const };
@@ -256,6 +281,7 @@ export function createMirror(options: MirrorOptions): Mirror {
         const changes = diffSnapshots(snapshot, fresh, base, skip);
         applyAll(snapshot, changes);
         hub.publish((memoryLog as MemoryChangeLog).append(changes));
+        appended(changes);
         snapshot.asOf = fresh.asOf;
         snapshot.refreshedIn = fresh.refreshedIn;
         found = changes.length;
@@ -265,11 +291,11 @@ export function createMirror(options: MirrorOptions): Mirror {
       const page = await feed.read(undefined, 0);
       snapshot = fresh;
       applied = page.head;
-      const appended = await feed.append([], {
+      const first = await feed.append([], {
         fence: { head: page.head },
         status: { asOf: fresh.asOf, refreshedIn: fresh.refreshedIn },
       });
-      if (appended.outcome !== 'ok') {
+      if (first.outcome !== 'ok') {
         // Lost the lease or raced a write: follow the others instead of sharing this read.
         snapshot = undefined;
         await bootstrap(feed);
@@ -281,13 +307,14 @@ export function createMirror(options: MirrorOptions): Mirror {
         await sync();
         const current = snapshot as Snapshot;
         const changes = diffSnapshots(current, fresh, base, skip);
-        const appended = await feed.append(changes, {
+        const shared = await feed.append(changes, {
           fence: { head: applied },
           status: { asOf: fresh.asOf, refreshedIn: fresh.refreshedIn },
         });
-        if (appended.outcome === 'lost') return { ok: true, follower: true };
-        if (appended.outcome === 'ok') {
+        if (shared.outcome === 'lost') return { ok: true, follower: true };
+        if (shared.outcome === 'ok') {
           found = changes.length;
+          appended(changes);
           await sync();
           if (found > 0) {
             await feed.saveSnapshot((snapshot as Snapshot).toJSON(), applied);
@@ -305,8 +332,25 @@ export function createMirror(options: MirrorOptions): Mirror {
   }
 
   function refresh(): Promise<RefreshOutcome> {
-    refreshing ??= refreshOnce()
+    if (refreshing) return refreshing;
+    const started = performance.now();
+    const watching = (options.observers ?? []).flatMap((o) => (o.refresh ? [o.refresh()] : []));
+    // Only one observer (tracing) adds call options.
+    const call = watching.find((w) => w.call)?.call;
+    refreshing = refreshOnce(call)
+      .then((outcome) => {
+        const result: RefreshResult = !outcome.ok
+          ? 'failed'
+          : 'follower' in outcome
+            ? 'skipped'
+            : 'ok';
+        const seconds = (performance.now() - started) / 1000;
+        for (const w of watching) w.end(result, seconds, outcome.ok ? undefined : outcome.error);
+        return outcome;
+      })
       .catch((error: unknown): RefreshOutcome => {
+        const seconds = (performance.now() - started) / 1000;
+        for (const w of watching) w.end('failed', seconds, error);
         lastError = {
           message: error instanceof Error ? error.message : String(error),
           at: new Date(now()),
@@ -348,13 +392,15 @@ export function createMirror(options: MirrorOptions): Mirror {
     if (!feed) {
       const events = (memoryLog as MemoryChangeLog).append(changes);
       hub.publish(events);
+      appended(changes);
       return events;
     }
     try {
-      const appended = await feed.append(changes);
+      const shared = await feed.append(changes);
+      if (shared.outcome === 'ok') appended(changes);
       await sync();
       await feed.notify().catch(() => {});
-      return appended.outcome === 'ok' ? appended.events : [];
+      return shared.outcome === 'ok' ? shared.events : [];
     } catch (error) {
       // The write is in this replica's snapshot; the holder's next refresh shares it as an
       // UPSTREAM change.
