@@ -64,8 +64,10 @@ describe('CallOptions.deadline', () => {
       .catch((e: unknown) => e);
     // The last attempt is either a 503 or cut off at the deadline.
     expect(error).toBeInstanceOf(ScimUnavailableError);
-    expect(performance.now() - started).toBeLessThan(600);
+    // Fewer than the six attempts an unbounded retry would make, counted rather than timed (a
+    // wall-clock bound flaked on a loaded machine).
     expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(calls.length).toBeLessThan(6);
     expect(calls.filter((c) => c.startedAt > started + 250)).toEqual([]);
   });
 });
