@@ -6,7 +6,8 @@ import { type Stack, startStack } from '../helpers.ts';
 describe('GraphiQL', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    // The page as served in production: with the directory mirror (MIRROR=on, the default).
+    stack = await startStack({ env: { MIRROR: 'on' } });
   });
   afterAll(() => stack.close());
 
