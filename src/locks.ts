@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { GroupBusyError } from './stores/errors.ts';
 
 // Write locks per group for the mutations that read a group and then write it (setTeamMembers
-// computes a difference from the members it read; deleteTeam/deleteRole check the group first).
+// computes a difference from the members it read; deleteTeam/deleteRole check the group first),
+// and per group name for the creates and renames that check a name is free before taking it.
 // Without them, concurrent calls each write from a stale read and the result is a set nobody
 // asked for. One interface, two implementations: in this process (the default) and on Redis for
 // replicas (src/stores/redis-locks.ts).
@@ -29,6 +30,13 @@ export interface GroupLocks {
 
 /** Lock name of a SCIM group (a team or a role: one id space). */
 export const groupLockName = (groupId: string) => `group:${groupId}`;
+
+/**
+ * Lock name of a group name (compared without case, as the name checks compare): held from
+ * "the name is free" to the write that takes it, so that concurrent creates and renames with one
+ * name cannot all find it free.
+ */
+export const groupNameLockName = (displayName: string) => `group-name:${displayName.toLowerCase()}`;
 
 /** Locks of one process: a FIFO queue per name, dropped when empty. */
 export function createMemoryGroupLocks(): GroupLocks {

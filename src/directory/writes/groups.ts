@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { groupLockName, type HeldLock } from '../../locks.ts';
+import { groupLockName, groupNameLockName, type HeldLock } from '../../locks.ts';
 import type { GroupModel, RoleModel, TeamModel } from '../../model.ts';
 import type { UpstreamCall } from '../../scim/client.ts';
 import {
@@ -48,11 +48,24 @@ export async function createGroup<K extends Kind>(
   // Derived from the idempotency key when there is one: a repetition after an unknown outcome
   // must look for the externalId the first attempt sent.
   const externalId = input.externalId ?? (run.key ? uuidFrom(run.key) : randomUUID());
-  if (!input.allowDuplicateName) {
+  if (input.allowDuplicateName) return createGroupNow(ctx, kind, input, externalId, run);
+  return withNameLock(ctx, input.displayName, async (lock) => {
     // A group with this externalId is this create's own earlier attempt, which the look-up
     // below settles; it does not take the name.
     await requireNameFree(ctx, kind, input.displayName, (g) => g.group.externalId === externalId);
-  }
+    await lock.assertHeld();
+    return createGroupNow(ctx, kind, input, externalId, run);
+  });
+}
+
+/** POST /Groups with `externalId`, once the name is known free (or allowed twice). */
+async function createGroupNow<K extends Kind>(
+  ctx: WriteEnv,
+  kind: K,
+  input: { displayName: string; memberIds: string[] },
+  externalId: string,
+  run: RunInfo,
+): Promise<ModelOf<K>> {
   await requireMembers(ctx, input.memberIds);
   const lookup = async (): Promise<ScimGroup | null> => {
     const page = await ctx.scim.groups.list(
@@ -277,9 +290,21 @@ export async function renameGroup<K extends Kind>(
   displayName: string,
   allowDuplicateName: boolean,
 ): Promise<ModelOf<K>> {
-  if (!allowDuplicateName) {
+  if (allowDuplicateName) return renameGroupNow(ctx, kind, groupId, displayName);
+  return withNameLock(ctx, displayName, async (lock) => {
     await requireNameFree(ctx, kind, displayName, (g) => g.group.id === groupId);
-  }
+    await lock.assertHeld();
+    return renameGroupNow(ctx, kind, groupId, displayName);
+  });
+}
+
+/** PATCH replace `displayName`, once the name is known free (or allowed twice). */
+async function renameGroupNow<K extends Kind>(
+  ctx: WriteEnv,
+  kind: K,
+  groupId: string,
+  displayName: string,
+): Promise<ModelOf<K>> {
   try {
     const answer = await ctx.scim.groups.patch(groupId, renameOperation(displayName), {
       ...ctx.call,
@@ -312,6 +337,18 @@ function withGroupLock<T>(
   fn: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
   return ctx.locks.withLock(groupLockName(groupId), fn, {
+    signal: ctx.call.signal,
+    deadline: ctx.call.deadline,
+  });
+}
+
+/** Runs a name check and the write that takes the name holding the name's lock (see withGroupLock). */
+function withNameLock<T>(
+  ctx: WriteEnv,
+  displayName: string,
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  return ctx.locks.withLock(groupNameLockName(displayName), fn, {
     signal: ctx.call.signal,
     deadline: ctx.call.deadline,
   });
