@@ -82,7 +82,13 @@ describe.runIf(redisAvailable)('two replica processes on one Redis', () => {
     expect(again).toEqual({ ...(first as object), replayed: true });
     expect(emulator.log.count('POST', '/Groups')).toBe(1);
 
-    const ready = await fetch(`${b.url}/ready`);
+    // Ready once its directory mirror has a snapshot (from the replica that holds the lease, as
+    // soon as that one has stored its first): poll, as an orchestrator's probe would.
+    let ready = await fetch(`${b.url}/ready`);
+    for (let i = 0; i < 100 && ready.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await fetch(`${b.url}/ready`);
+    }
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { redis: true } });
 

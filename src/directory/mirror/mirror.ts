@@ -131,6 +131,9 @@ export type Mirror = {
   close(): Promise<void>;
 };
 
+/** How soon a follower without a snapshot looks for its leader's again. */
+const FOLLOWER_WAIT_MS = 500;
+
 /** Above this many changes at once, the sorted orders are rebuilt rather than kept up to date. */
 const BULK = 512;
 
@@ -427,11 +430,18 @@ export function createMirror(options: MirrorOptions): Mirror {
     start() {
       if (timer || closed) return;
       const tick = () => {
-        refresh().finally(() => {
-          if (closed) return;
-          timer = setTimeout(tick, refreshMs);
-          timer.unref();
-        });
+        refresh()
+          // A follower whose leader has stored no snapshot yet has nothing to serve (and /ready
+          // says so): it looks again soon rather than an interval later.
+          .then(
+            (outcome) => outcome.ok && !snapshot,
+            () => false,
+          )
+          .then((waiting) => {
+            if (closed) return;
+            timer = setTimeout(tick, waiting ? Math.min(FOLLOWER_WAIT_MS, refreshMs) : refreshMs);
+            timer.unref();
+          });
       };
       tick();
       feed
