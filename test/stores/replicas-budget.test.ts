@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
-import { type Replicas, startReplicas } from './replicas.ts';
+import { describe, expect, it } from 'vitest';
+import { redisAvailable } from '../redis.ts';
+import { useReplicasOnRedis } from './replicas.ts';
 
 // One upstream budget for all replicas: two facades on one Redis and one emulator. Timings are
 // read from the emulator's log (when each request arrived), so what is checked is what the
@@ -9,28 +9,13 @@ import { type Replicas, startReplicas } from './replicas.ts';
 const userQuery = (keeperId: string) => `{ user(keeperId: "${keeperId}") { userName } }`;
 
 describe.runIf(redisAvailable)('upstream budget across replicas', () => {
-  let redis: RedisServer;
-  let stack: Replicas | undefined;
+  const replicas = useReplicasOnRedis();
   let prefix = 0;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-  });
-  afterAll(async () => {
-    await redis?.close();
-  });
-
   const start = (env: Record<string, string> = {}) =>
-    startReplicas({
-      count: 2,
-      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `budget${++prefix}:`, ...env },
-    });
+    replicas.start({ count: 2, env: { REDIS_KEY_PREFIX: `budget${++prefix}:`, ...env } });
 
   it('makes B wait out a 429 with Retry-After: 2 that A received', async () => {
-    stack = await start();
+    const stack = await start();
     const [a, b] = stack.replicas;
     if (!a || !b) throw new Error('two replicas');
     const ids = stack.emulator.store.listUsers().map((u) => u.id);
@@ -53,7 +38,7 @@ describe.runIf(redisAvailable)('upstream budget across replicas', () => {
   });
 
   it('holds 10 calls per second across both replicas', async () => {
-    stack = await start({ UPSTREAM_RATE_LIMIT: '10' });
+    const stack = await start({ UPSTREAM_RATE_LIMIT: '10' });
     const ids = stack.emulator.store.listUsers().map((u) => u.id);
     const perReplica = 15;
     const answers = await Promise.all(

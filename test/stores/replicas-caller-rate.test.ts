@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisCallerLimiter } from '../../src/stores/budget.ts';
 import { createRedisConnection } from '../../src/stores/redis.ts';
-import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
-import { type Replicas, startReplicas } from './replicas.ts';
+import { redisAvailable } from '../redis.ts';
+import { useReplicasOnRedis } from './replicas.ts';
 
 // CALLER_RATE_LIMIT with REDIS_URL: one count per caller for all replicas (the upstream budget's
 // GCRA script, one key per caller), and each replica's own count while Redis is down.
@@ -13,24 +13,12 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const query = '{ __typename }';
 
 describe.runIf(redisAvailable)('caller rate limit across replicas', () => {
-  let redis: RedisServer;
-  let stack: Replicas | undefined;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-  });
-  afterAll(async () => {
-    await redis?.close();
-  });
+  const replicas = useReplicasOnRedis();
 
   it('counts one caller once across two replicas, and other callers apart', async () => {
-    stack = await startReplicas({
+    const stack = await replicas.start({
       count: 2,
       env: {
-        REDIS_URL: redis.url,
         REDIS_KEY_PREFIX: 'callers:',
         API_KEYS: `${KEY},${OTHER}`,
         CALLER_RATE_LIMIT: '3',

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisAvailable, startRedis } from '../redis.ts';
-import { type Replicas, startReplicas } from './replicas.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisAvailable } from '../redis.ts';
+import { type Replicas, startReplicas, useReplicasOnRedis } from './replicas.ts';
 
 // Read-then-write mutations under concurrency: 50 setTeamMembers on one team, each asking for
 // {common, u_i}. Without a per-group lock each computes its difference from a stale read and the
@@ -47,19 +47,10 @@ describe('50 concurrent setTeamMembers in one process (in-memory locks)', () => 
 });
 
 describe.runIf(redisAvailable)('50 concurrent setTeamMembers split across replicas', () => {
-  let redis: RedisServer;
-  let stack: Replicas | undefined;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-  });
-  afterAll(() => redis?.close());
+  const replicas = useReplicasOnRedis();
 
   it("ends with exactly one caller's set", async () => {
-    stack = await startReplicas({ count: 2, env: { REDIS_URL: redis.url } });
+    const stack = await replicas.start({ count: 2 });
     const { answers, final, asked } = await race(stack);
     expect(answers.map((a) => a?.data)).toEqual(
       answers.map(() => ({ setTeamMembers: { __typename: 'SetTeamMembersPayload' } })),
@@ -68,7 +59,8 @@ describe.runIf(redisAvailable)('50 concurrent setTeamMembers split across replic
   });
 
   it('refuses a group write with SHARED_STATE_UNAVAILABLE while Redis is down, writing nothing', async () => {
-    stack = await startReplicas({ count: 1, env: { REDIS_URL: redis.url } });
+    const stack = await replicas.start({ count: 1 });
+    const { redis } = replicas;
     const [user] = stack.emulator.store.listUsers();
     const team = stack.emulator.store.createTeam({ displayName: 'Locked out', externalId: 'l-1' });
     await redis.stop();

@@ -1,11 +1,13 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import { afterEach } from 'vitest';
 import type { App } from '../../src/app.ts';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import type { ScimClient } from '../../src/scim/client.ts';
 import { createService } from '../../src/service.ts';
 import type { SharedState } from '../../src/stores/index.ts';
 import type { GraphQLResponse } from '../helpers.ts';
+import { useRedis } from '../redis.ts';
 import { testConfig } from '../test-config.ts';
 
 // Several replicas of the facade in one test process, each wired as `main.ts` wires one (its own
@@ -84,6 +86,35 @@ export async function startReplicas(options: {
     async close() {
       for (const r of replicas) await r.close();
       await emulator.close().catch(() => {});
+    },
+  };
+}
+
+/**
+ * For a describe block: one Redis server for the block (useRedis) and the replicas each test
+ * starts on it (REDIS_URL set), closed after the test. `redis` is the server, to stop and restart.
+ */
+export function useReplicasOnRedis() {
+  const redis = useRedis();
+  let stack: Replicas | undefined;
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+  return {
+    get redis() {
+      return redis.server;
+    },
+    async start(options: {
+      count: number;
+      env?: Record<string, string>;
+      emulator?: EmulatorOptions;
+    }): Promise<Replicas> {
+      stack = await startReplicas({
+        ...options,
+        env: { REDIS_URL: redis.server.url, ...options.env },
+      });
+      return stack;
     },
   };
 }
