@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,7 +14,9 @@ type Proc = { child: ChildProcess; pid: number; stop(): Promise<void> };
 const GC_FLAGS = ['--max-semi-space-size=64'];
 
 function start(script: string, cwd: string, env: Record<string, string>, flags: string[] = []) {
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', script], {
+  // TypeScript through tsx; the compiled facade (dist/, plain JavaScript) with node alone.
+  const loader = script.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...flags, ...loader, script], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -56,7 +58,9 @@ export type FacadeProc = Proc & { url: string; label: string };
 
 /**
  * The facade of the checkout at `root` (this one, or an older one to compare with), started as
- * `npm start` would run it (src/main.ts) with the GC flag the start command uses.
+ * `npm start` runs it: compiled to `dist/` by `scripts/ensure-build.mjs` (when `src/` changed) and
+ * run by node with the start command's GC flag. A checkout without that script (before the
+ * compiled start) runs `src/main.ts` through tsx, as its own `npm start` did.
  */
 export async function startFacade(
   label: string,
@@ -65,8 +69,16 @@ export async function startFacade(
   env: Record<string, string> = {},
 ): Promise<FacadeProc> {
   const port = await freePort();
+  const compiled = existsSync(resolve(root, 'scripts/ensure-build.mjs'));
+  if (compiled) {
+    const build = spawnSync(process.execPath, ['scripts/ensure-build.mjs'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (build.status !== 0) throw new Error(`${label}: the build of ${root} failed`);
+  }
   const proc = start(
-    'src/main.ts',
+    compiled ? 'dist/main.js' : 'src/main.ts',
     root,
     {
       KEEPER_SCIM_URL: upstream.url,
