@@ -264,10 +264,13 @@ export function createDirectory(env: DirectoryDeps) {
     },
 
     // ---- membership -----------------------------------------------------------------------------
-    /** The teams, or roles, of this node a user belongs to (from the mirror for its users). */
-    groupsOf: async <K extends GroupKind>(kind: K, of: UserModel): Promise<ModelOf<K>[]> =>
+    /**
+     * The teams, or roles, of this node a user belongs to: at once from the mirror for its users
+     * (no promise: a page has one such list per user and kind), else from the membership read.
+     */
+    groupsOf: <K extends GroupKind>(kind: K, of: UserModel): ModelOf<K>[] | Promise<ModelOf<K>[]> =>
       (lists.groupsOf(kind, of) as ModelOf<K>[] | undefined) ??
-      (await reads.membership.groupsOfUser(of)).filter(isKind(kind)),
+      reads.membership.groupsOfUser(of).then((groups) => groups.filter(isKind(kind))),
     /**
      * The members of a team or role: from the mirror (ordered by userName, keyset cursors)
      * unless the read must be fresh or the mirror does not know the group yet. Else the member
