@@ -79,6 +79,23 @@ function groupModel(g: MirrorGroup): GroupModel {
   return model;
 }
 
+/** Users built from the mirror: their teams and roles come from the same snapshot. */
+const fromMirror = new WeakSet<UserModel>();
+/**
+ * The model of a mirrored user, made once per user object and memberships array: a user event
+ * replaces the object, a membership change its `groups` array (snapshot.ts); neither is changed
+ * in place, so a kept model is never stale.
+ */
+const userModels = new WeakMap<MirrorUser, { groups: readonly string[]; model: UserModel }>();
+function userModel(u: MirrorUser): UserModel {
+  const kept = userModels.get(u);
+  if (kept?.groups === u.groups) return kept.model;
+  const model = toUserModel(u);
+  fromMirror.add(model);
+  userModels.set(u, { groups: u.groups, model });
+  return model;
+}
+
 /** A keyset page of the mirror, its cursor errors as InvalidArgumentError. */
 function keyset<M, T>(query: (args: PageArgs) => Page<M>, map: (m: M) => T) {
   return (args: PageArgs): Page<T> => {
@@ -103,8 +120,6 @@ function keyset<M, T>(query: (args: PageArgs) => Page<M>, map: (m: M) => T) {
 export function createLists(mirror: Mirror | undefined, signal: AbortSignal | undefined) {
   let fresh = false;
   let asOf: Date | undefined;
-  /** Users built from the mirror: their teams and roles come from the same snapshot. */
-  const fromMirror = new WeakSet<object>();
 
   /** The snapshot to answer from, or undefined when the read must be fresh. */
   async function snapshot(): Promise<Snapshot | undefined> {
@@ -135,12 +150,6 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
   };
   const resync = (error: unknown) =>
     error instanceof ChangesResyncError ? new ResyncRequiredError(error.message) : error;
-
-  const userOf = (u: MirrorUser): UserModel => {
-    const user = toUserModel(u);
-    fromMirror.add(user);
-    return user;
-  };
 
   return {
     /** Every list of this request reads the upstream. */
@@ -209,7 +218,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
                   : undefined,
                 ...args,
               }),
-            userOf,
+            userModel,
           ),
         };
       }
@@ -290,7 +299,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
                 filter: { active: active ?? undefined },
                 ...args,
               }) as Page<MirrorUser>,
-            userOf,
+            userModel,
           ),
         };
       }
