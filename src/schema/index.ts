@@ -12,9 +12,12 @@ import { lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { guardRootFields } from './access.ts';
 import { builder } from './builder.ts';
 import { freshDirective } from './directory.ts';
+import { dropPropertyResolvers } from './property-fields.ts';
 
 export const schema = guardRootFields(
-  builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, freshDirective] }),
+  dropPropertyResolvers(
+    builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, freshDirective] }),
+  ),
 );
 
 /** The schema as printed to schema.graphql: sorted, so that diffs show real changes only. */
