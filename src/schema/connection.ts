@@ -61,21 +61,25 @@ export function pickOneByName<T extends { kind: 'Team' | 'Role'; group: { id: st
 
 /** `first` and `last` within 0…MAX_PAGE_SIZE (any list, offset or keyset cursors). */
 export function validatePageSize(args: ConnectionArgs): void {
-  for (const name of ['first', 'last'] as const) {
-    const value = args[name];
-    if (value == null) continue;
-    if (value < 0) throw badInput(`\`${name}\` must not be negative`, name);
-    if (value > MAX_PAGE_SIZE) {
-      throw badInput(
-        `\`${name}\` is ${value}, above the maximum of ${MAX_PAGE_SIZE}; page with \`after\`/\`before\` instead`,
-        name,
-      );
-    }
+  checkPageSize('first', args.first);
+  checkPageSize('last', args.last);
+}
+
+function checkPageSize(name: 'first' | 'last', value: number | null | undefined): void {
+  if (value == null) return;
+  if (value < 0) throw badInput(`\`${name}\` must not be negative`, name);
+  if (value > MAX_PAGE_SIZE) {
+    throw badInput(
+      `\`${name}\` is ${value}, above the maximum of ${MAX_PAGE_SIZE}; page with \`after\`/\`before\` instead`,
+      name,
+    );
   }
 }
 
 export function validateConnectionArgs(args: ConnectionArgs): void {
   validatePageSize(args);
+  // The common case (a first page): nothing more to check.
+  if (args.after == null && args.before == null) return;
   for (const name of ['after', 'before'] as const) {
     const cursor = args[name];
     if (cursor == null) continue;

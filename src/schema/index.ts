@@ -12,11 +12,13 @@ import { lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { guardRootFields } from './access.ts';
 import { builder } from './builder.ts';
 import { freshDirective } from './directory.ts';
-import { dropPropertyResolvers } from './property-fields.ts';
+import { dropPropertyResolvers, syncNodeIds } from './lean-resolvers.ts';
 
 export const schema = guardRootFields(
-  dropPropertyResolvers(
-    builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, freshDirective] }),
+  syncNodeIds(
+    dropPropertyResolvers(
+      builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, freshDirective] }),
+    ),
   ),
 );
 

@@ -1,7 +1,8 @@
-import { GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.ts';
-import { propertyRead } from '../../src/schema/property-fields.ts';
+import { propertyRead } from '../../src/schema/lean-resolvers.ts';
 
 const field = (s: GraphQLSchema, type: string, name: string) => {
   const t = s.getType(type);
@@ -57,6 +58,24 @@ describe('resolvers that only read a property', () => {
       ['Query', 'users'],
     ] as const) {
       expect(field(schema, type, name).resolve, `${type}.${name}`).toBeTypeOf('function');
+    }
+  });
+});
+
+describe('Node ids', () => {
+  it('are answered at once (no promise), as the relay plugin encodes them', () => {
+    const info = {} as GraphQLResolveInfo;
+    for (const [type, parent, raw] of [
+      ['User', { id: '1234567' }, '1234567'],
+      ['Team', { kind: 'Team', group: { id: '987' }, name: 'Eng' }, '987'],
+      ['Role', { kind: 'Role', group: { id: '654' }, name: 'Admins' }, '654'],
+    ] as const) {
+      const resolve = field(schema, type, 'id').resolve;
+      if (!resolve) throw new Error(`${type}.id has no resolver`);
+      const first = resolve(parent, {}, {}, info);
+      expect(first, type).toBe(encodeGlobalID(type, raw));
+      // Kept per object: the same string again.
+      expect(resolve(parent, {}, {}, info)).toBe(first);
     }
   });
 });
