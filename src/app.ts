@@ -4,13 +4,14 @@ import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operation
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import {
   type ASTVisitor,
+  type DocumentNode,
   GraphQLError,
   getNamedType,
   getOperationAST,
   isIntrospectionType,
   type ValidationContext,
 } from 'graphql';
-import { createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useAccessLog } from './access-log.ts';
 import { type Audit, type AuditStore, useUnauthenticatedAudit } from './audit.ts';
 import { useRequestBodyLimit } from './body-limit.ts';
@@ -20,7 +21,7 @@ import { type Context, createContext } from './context.ts';
 import type { Mirror } from './directory/mirror/mirror.ts';
 import { useStableErrorCodes } from './error-codes.ts';
 import { maskError } from './errors.ts';
-import { useCompiledQueries } from './execution.ts';
+import { compiledExecution } from './execution.ts';
 import { EXAMPLE_OPERATIONS } from './graphiql.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): App {
     sink: deps.audit.sink ?? ((event) => log.info({ audit: event }, 'audit')),
   };
   const auth = deps.callerAuth;
+  const contextDeps = { ...deps, idempotency, locks, observeUpstream, audit };
 
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -123,13 +125,16 @@ export function createApp(deps: AppDeps): App {
     // messages go to debug.
     logging: deps.logging === false ? false : yogaLogger(log),
     // The auth plugin has refused every request without a valid caller by now (when callers are
-    // checked); the request's caller was identified there once and is remembered.
-    context: async ({ request }) =>
-      createContext(
-        { ...deps, idempotency, locks, observeUpstream, audit },
-        request,
-        (await auth.identify(request)) ?? UNIDENTIFIED,
-      ),
+    // checked); the request's caller was identified there once and is remembered, so the context
+    // is built at once (no promise) when it is known.
+    context: ({ request }) => {
+      const known = auth.known(request);
+      return known !== undefined
+        ? createContext(contextDeps, request, known ?? UNIDENTIFIED)
+        : auth
+            .identify(request)
+            .then((caller) => createContext(contextDeps, request, caller ?? UNIDENTIFIED));
+    },
     // The bundled GraphiQL: Yoga's default page loads its scripts from a CDN, which a machine
     // without internet access (or a locked-down network) cannot reach.
     renderGraphiQL,
@@ -175,37 +180,74 @@ export function createApp(deps: AppDeps): App {
         maxTokens: { n: 5_000 },
         blockFieldSuggestion: { enabled: config.server.production },
       }),
-      useUpstreamStats(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
-      useDirectoryAsOf(),
-      useReadsBySelection(),
-      // Queries run compiled by graphql-jit (src/execution.ts).
-      useCompiledQueries(),
+      // Selective reads, compiled queries (graphql-jit, src/execution.ts), and the result's
+      // extensions.upstream and extensions.directory.
+      useExecution(config.alwaysReportUpstreamStats, config.server.upstreamStatsFor),
       !config.server.introspection && useNoIntrospection(),
       // `/health` (built in) says the process serves; `/ready` that Keeper answers its token.
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: () =>
-          // Shutting down: say so at once, without asking any dependency.
-          deps.lifecycle?.draining
-            ? Response.json({ ready: false, shuttingDown: true }, { status: 503 })
-            : readinessResponse(
-                [
-                  { name: 'upstream', check: () => deps.upstream.isReachable() },
-                  // MIRROR=on: not ready until the first snapshot exists (requests would wait
-                  // for the full read); a later failed refresh keeps it ready (the old snapshot
-                  // serves) and shows under `mirror`.
-                  ...(deps.mirror
-                    ? [{ name: 'mirror', check: async () => deps.mirror?.current() !== undefined }]
-                    : []),
-                  ...(deps.readiness ?? []),
-                ],
-                deps.mirror && { mirror: mirrorReadiness(deps.mirror) },
-              ),
-      }),
+      useReadiness('/ready', () =>
+        // Shutting down: say so at once, without asking any dependency.
+        deps.lifecycle?.draining
+          ? Response.json({ ready: false, shuttingDown: true }, { status: 503 })
+          : readinessResponse(
+              [
+                { name: 'upstream', check: () => deps.upstream.isReachable() },
+                // MIRROR=on: not ready until the first snapshot exists (requests would wait
+                // for the full read); a later failed refresh keeps it ready (the old snapshot
+                // serves) and shows under `mirror`.
+                ...(deps.mirror
+                  ? [{ name: 'mirror', check: async () => deps.mirror?.current() !== undefined }]
+                  : []),
+                ...(deps.readiness ?? []),
+              ],
+              deps.mirror && { mirror: mirrorReadiness(deps.mirror) },
+            ),
+      ),
       // Last, so that it wraps whichever request parser the plugins above chose.
       useRequestBodyLimit(),
     ],
   });
+}
+
+/**
+ * The service's work around each execution, in one hook (each plugin's hook costs the envelop
+ * orchestrator its own bookkeeping per request): `readsBySelection`, then the compiled query when
+ * there is one, then, once it has run, `extensions.upstream` (when shown) and
+ * `extensions.directory` (when the mirror answered), in that order.
+ */
+function useExecution(
+  alwaysStats: boolean,
+  statsShownTo: Config['server']['upstreamStatsFor'],
+): Plugin<Context> {
+  const compiled = compiledExecution();
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const ctx = args.contextValue as Context;
+      readsBySelection(ctx.directory, args);
+      const run = compiled(args, executeFn);
+      if (run) setExecuteFn(run as typeof executeFn);
+      const stats = showsUpstreamStats(ctx, alwaysStats, statsShownTo);
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!result || Symbol.asyncIterator in result) return;
+          // The oldest snapshot a list of this request was answered from (recorded by the directory).
+          const asOf = ctx.directory.mirrorAsOf;
+          if (!stats && !asOf) return;
+          let { extensions } = result;
+          if (stats) {
+            // The batch strategies chosen (src/directory/reads/users.ts) show why the calls are
+            // what they are.
+            extensions = {
+              ...extensions,
+              upstream: { ...ctx.stats.summary(), batches: ctx.directory.decisions },
+            };
+          }
+          if (asOf) extensions = { ...extensions, directory: { asOf: asOf.toISOString() } };
+          setResult({ ...result, extensions });
+        },
+      };
+    },
+  };
 }
 
 /**
@@ -214,19 +256,43 @@ export function createApp(deps: AppDeps): App {
  * members; otherwise it leaves them out. And whether it must read fresh: a query with `@fresh`,
  * or a mutation (its payload reads what was written), answers no list from the mirror.
  */
-function useReadsBySelection(): Plugin<Context> {
+function readsBySelection(
+  directory: Context['directory'],
+  args: { document: DocumentNode; operationName?: string | null | undefined },
+): void {
+  if (documentSelects(args.document, 'members')) directory.expectMembership();
+  const operation = getOperationAST(args.document, args.operationName);
+  if (
+    operation &&
+    (operation.operation !== 'query' || operation.directives?.some((d) => d.name.value === 'fresh'))
+  ) {
+    directory.readFresh();
+  }
+}
+
+/**
+ * Answers `endpoint` with `check`'s response (a check that throws: 503 with its message, as Yoga's
+ * useReadinessCheck does). In place of Yoga's useReadinessCheck, which on every request also tests
+ * the URL against a URLPattern (a polyfill on Node 20) and whether the whole URL, query string
+ * included, ends with the endpoint: here the path alone decides, the same path the caller check
+ * leaves open (src/caller-auth.ts).
+ */
+function useReadiness(endpoint: string, check: () => Response | Promise<Response>): Plugin {
   return {
-    onExecute({ args }) {
-      const { directory } = args.contextValue as Context;
-      if (documentSelects(args.document, 'members')) directory.expectMembership();
-      const operation = getOperationAST(args.document, args.operationName);
-      if (
-        operation &&
-        (operation.operation !== 'query' ||
-          operation.directives?.some((d) => d.name.value === 'fresh'))
-      ) {
-        directory.readFresh();
-      }
+    onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== endpoint) return;
+      return Promise.resolve()
+        .then(check)
+        .then(endResponse, (error: unknown) =>
+          endResponse(
+            error instanceof Error
+              ? new fetchAPI.Response(error.message, {
+                  status: 503,
+                  headers: { 'content-type': 'text/plain; charset=utf-8' },
+                })
+              : new fetchAPI.Response(null, { status: 503 }),
+          ),
+        );
     },
   };
 }
@@ -314,64 +380,23 @@ function useNoIntrospection(): Plugin {
 }
 
 /**
- * Adds `extensions.directory.asOf` to a result that used the directory mirror: the time of the
- * upstream read behind it (the oldest, if several lists used it), so that a caller knows how old
- * it may be.
+ * Whether the result gets `extensions.upstream` (calls by method and route, retries, time, and the
+ * strategy of each user lookup batch): when the request sends `x-upstream-stats: 1`, or always when
+ * configured (development default), for the callers UPSTREAM_STATS_FOR allows: they show the shape
+ * of the node and how long its calls take.
  */
-function useDirectoryAsOf(): Plugin<Context> {
-  return {
-    onExecute({ args }) {
-      const { directory } = args.contextValue as Context;
-      return {
-        onExecuteDone({ result, setResult }) {
-          // The oldest snapshot a list of this request was answered from (recorded by the directory).
-          const asOf = directory.mirrorAsOf;
-          if (!asOf || !result || Symbol.asyncIterator in result) return;
-          setResult({
-            ...result,
-            extensions: { ...result.extensions, directory: { asOf: asOf.toISOString() } },
-          });
-        },
-      };
-    },
-  };
-}
-
-/**
- * Adds `extensions.upstream` (calls by method and route, retries, time, and the strategy of each
- * user lookup batch) to a result when the request sends `x-upstream-stats: 1`, or always when
- * configured (development default), for the callers UPSTREAM_STATS_FOR allows: they show the
- * shape of the node and how long its calls take.
- */
-function useUpstreamStats(
+function showsUpstreamStats(
+  ctx: Context,
   always: boolean,
   shownTo: Config['server']['upstreamStatsFor'],
-): Plugin<Context> {
-  return {
-    onExecute({ args }) {
-      const ctx = args.contextValue as Context;
-      // Upstream routes and timings describe the node: for callers with the `admin` scope only,
-      // and of those for the ones UPSTREAM_STATS_FOR allows (`keyed`: a key or an SSO token).
-      if (!hasScope(ctx.caller, 'admin')) return;
-      if (shownTo === 'nobody' || (shownTo === 'keyed' && ctx.caller.kind === 'anonymous')) return;
-      const asked = ctx.request.headers.get(UPSTREAM_STATS_HEADER);
-      if (!always && asked !== '1' && asked !== 'true') return;
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (!result || Symbol.asyncIterator in result) return;
-          setResult({
-            ...result,
-            extensions: {
-              ...result.extensions,
-              // The batch strategies chosen (src/directory/reads/users.ts) show why the calls are
-              // what they are.
-              upstream: { ...ctx.stats.summary(), batches: ctx.directory.decisions },
-            },
-          });
-        },
-      };
-    },
-  };
+): boolean {
+  // Upstream routes and timings describe the node: for callers with the `admin` scope only,
+  // and of those for the ones UPSTREAM_STATS_FOR allows (`keyed`: a key or an SSO token).
+  if (!hasScope(ctx.caller, 'admin')) return false;
+  if (shownTo === 'nobody' || (shownTo === 'keyed' && ctx.caller.kind === 'anonymous'))
+    return false;
+  const asked = ctx.request.headers.get(UPSTREAM_STATS_HEADER);
+  return always || asked === '1' || asked === 'true';
 }
 
 /** Yoga's logger interface, onto the service's logger at debug level. */

@@ -72,6 +72,11 @@ export type JwtOptions = {
 export type CallerAuth = {
   /** The caller a request proves, or undefined when it proves none (remembered per request). */
   identify(request: Request): Promise<Caller | undefined>;
+  /**
+   * What `identify` found for this request once it has: its caller, or null when it proves none;
+   * undefined while it is not known (never asked, or a token still being verified).
+   */
+  known(request: Request): Caller | null | undefined;
   /** Replaces the keys (API_KEYS_FILE re-read on SIGHUP); requests in flight keep their caller. */
   setKeys(keys: { plain: readonly string[]; named: readonly NamedKey[] }): void;
   /** Yoga plugin refusing, with 401, every request that needs a caller and has no valid one. */
@@ -159,20 +164,32 @@ export function createCallerAuth(options: {
   };
 
   const identified = new WeakMap<Request, Promise<Caller | undefined>>();
+  const settled = new WeakMap<Request, Caller | null>();
+  /** The request's caller: at once for a key (or no check), later for a token (JWKS). */
+  const find = (request: Request): Caller | undefined | Promise<Caller | undefined> => {
+    if (!checking()) return ANONYMOUS;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
+    if (!match?.[1]) return undefined;
+    const presented = sha256(match[1]);
+    const key = matchKey(presented);
+    if (key) {
+      return { kind: 'key', id: presented.toString('hex'), name: key.name, scopes: key.scopes };
+    }
+    return verifyJwt(match[1]);
+  };
   const identify = (request: Request): Promise<Caller | undefined> => {
     let caller = identified.get(request);
     if (!caller) {
-      caller = (async () => {
-        if (!checking()) return ANONYMOUS;
-        const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
-        if (!match?.[1]) return undefined;
-        const presented = sha256(match[1]);
-        const key = matchKey(presented);
-        if (key) {
-          return { kind: 'key', id: presented.toString('hex'), name: key.name, scopes: key.scopes };
-        }
-        return verifyJwt(match[1]);
-      })();
+      const found = find(request);
+      if (found instanceof Promise) {
+        caller = found.then((c) => {
+          settled.set(request, c ?? null);
+          return c;
+        });
+      } else {
+        settled.set(request, found ?? null);
+        caller = Promise.resolve(found);
+      }
       identified.set(request, caller);
     }
     return caller;
@@ -185,52 +202,76 @@ export function createCallerAuth(options: {
     (request.headers.get('accept') ?? '').includes('text/html') &&
     OPERATION_PARAMS.every((name) => !url.searchParams.has(name));
 
+  type Answer = { endResponse(response: Response): void; fetchAPI: { Response: typeof Response } };
+
+  /** Lets the caller through (nothing returned), or answers 401 or 429. */
+  const admit = (caller: Caller | null, answer: Answer): void | Promise<void> => {
+    if (!caller) return refuse(answer);
+    const wait = limiter?.take(`${caller.kind}:${caller.id}`);
+    return wait instanceof Promise
+      ? wait.then((ms) => throttle(caller, ms, answer))
+      : throttle(caller, wait, answer);
+  };
+
+  const throttle = (
+    caller: Caller,
+    wait: number | undefined,
+    { endResponse, fetchAPI }: Answer,
+  ) => {
+    if (wait === undefined) return;
+    const retryAfter = Math.ceil(wait / 1000);
+    endResponse(
+      new fetchAPI.Response(
+        JSON.stringify({
+          errors: [
+            {
+              message: `Too many requests from ${caller.name} (CALLER_RATE_LIMIT); retry in ${retryAfter} s.`,
+              extensions: { code: 'RATE_LIMITED', retryAfter },
+            },
+          ],
+        }),
+        {
+          status: 429,
+          headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
+        },
+      ),
+    );
+  };
+
+  const refuse = ({ endResponse, fetchAPI }: Answer) => {
+    endResponse(
+      new fetchAPI.Response(
+        JSON.stringify({
+          errors: [
+            {
+              message: `This service needs an API key${jwt ? ' or an SSO token' : ''}: send Authorization: Bearer <${jwt ? 'key or token' : 'key'}>.`,
+              extensions: { code: 'UNAUTHENTICATED' },
+            },
+          ],
+        }),
+        {
+          status: 401,
+          headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+        },
+      ),
+    );
+  };
+
   return {
     identify,
+    known: (request) => settled.get(request),
     setKeys,
     plugin: {
-      async onRequest({ request, url, endResponse, fetchAPI }) {
+      // Synchronous when the caller is known at once (a key, or no check) and the rate limit is
+      // counted in this process: no promise per request.
+      onRequest(payload) {
+        const { request, url } = payload;
         if (url.pathname === '/health' || url.pathname === '/ready') return;
         if (isGraphiQLPage(request, url)) return;
-        const caller = await identify(request);
-        if (caller) {
-          const wait = await limiter?.take(`${caller.kind}:${caller.id}`);
-          if (wait === undefined) return;
-          const retryAfter = Math.ceil(wait / 1000);
-          endResponse(
-            new fetchAPI.Response(
-              JSON.stringify({
-                errors: [
-                  {
-                    message: `Too many requests from ${caller.name} (CALLER_RATE_LIMIT); retry in ${retryAfter} s.`,
-                    extensions: { code: 'RATE_LIMITED', retryAfter },
-                  },
-                ],
-              }),
-              {
-                status: 429,
-                headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
-              },
-            ),
-          );
-          return;
-        }
-        endResponse(
-          new fetchAPI.Response(
-            JSON.stringify({
-              errors: [
-                {
-                  message: `This service needs an API key${jwt ? ' or an SSO token' : ''}: send Authorization: Bearer <${jwt ? 'key or token' : 'key'}>.`,
-                  extensions: { code: 'UNAUTHENTICATED' },
-                },
-              ],
-            }),
-            {
-              status: 401,
-              headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
-            },
-          ),
-        );
+        const identifying = identify(request);
+        const caller = settled.get(request);
+        if (caller !== undefined) return admit(caller, payload);
+        return identifying.then((found) => admit(found ?? null, payload));
       },
     },
   };

@@ -44,8 +44,16 @@ export type CompiledQueriesOptions = {
   onCompile?: (operationName: string | undefined) => void;
 };
 
-/** Query operations execute through graphql-jit once they repeat; everything else through graphql-js. */
-export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin {
+type Execute = (args: ExecutionArgs) => unknown;
+
+/**
+ * The executor of one execution: the compiled query once the document (and operation) repeats,
+ * else undefined (graphql-js runs it). For the service's own execution hook (src/app.ts), which
+ * does more per execution in the same hook; `useCompiledQueries` is this alone.
+ */
+export function compiledExecution(
+  options: CompiledQueriesOptions = {},
+): (args: ExecutionArgs, executeFn: Execute) => Execute | undefined {
   const interpretedRuns = options.interpretedRuns ?? 1;
   const entries = new WeakMap<DocumentNode, Map<string | undefined, Entry>>();
   const compiledFor = (args: ExecutionArgs): Compiled | null => {
@@ -67,15 +75,38 @@ export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin
     if (entry.compiled) options.onCompile?.(name);
     return entry.compiled;
   };
+  return (args, executeFn) => {
+    const query = compiledFor(args);
+    if (!query) return undefined;
+    const finish = (result: ExecutionResult, run: ExecutionArgs) =>
+      result.data === undefined
+        ? executeFn(run)
+        : asGraphQLJsResult(result, run.document.loc?.source);
+    // Always a promise, as an async executor would give, but with no await when the compiled
+    // query answers at once or with a promise of its own.
+    return (run: ExecutionArgs) => {
+      try {
+        const result = query.query(run.rootValue, run.contextValue, run.variableValues);
+        return isPromiseLike(result)
+          ? Promise.resolve(result).then((r) => finish(r, run))
+          : Promise.resolve(finish(result, run));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  };
+}
+
+const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof (value as PromiseLike<T> | null)?.then === 'function';
+
+/** Query operations execute through graphql-jit once they repeat; everything else through graphql-js. */
+export function useCompiledQueries(options: CompiledQueriesOptions = {}): Plugin {
+  const executor = compiledExecution(options);
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const query = compiledFor(args);
-      if (!query) return;
-      setExecuteFn(async (run: ExecutionArgs) => {
-        const result = await query.query(run.rootValue, run.contextValue, run.variableValues);
-        if (result.data === undefined) return executeFn(run);
-        return asGraphQLJsResult(result, run.document.loc?.source);
-      });
+      const run = executor(args, executeFn);
+      if (run) setExecuteFn(run as typeof executeFn);
     },
   };
 }

@@ -51,6 +51,17 @@ describe('/ready', () => {
     expect((await stack.app.fetch('http://facade.test/health')).status).toBe(200);
     expect(stack.upstreamCalls()).toEqual([]);
   });
+
+  it('is the path /ready alone: a query string or another path that ends with /ready is not a probe', async () => {
+    stack = await startStack();
+    expect((await ready(stack)).headers.get('content-type')).toContain('application/json');
+    const query = await stack.app.fetch(
+      `http://facade.test/graphql?query=${encodeURIComponent('{ __typename }')}&next=/ready`,
+      { headers: { 'x-graphql-csrf': '1' } },
+    );
+    expect(await query.json()).toMatchObject({ data: { __typename: 'Query' } });
+    expect((await stack.app.fetch('http://facade.test/other/ready')).status).toBe(404);
+  });
 });
 
 describe('drainServer', () => {
