@@ -44,12 +44,15 @@ export function dropPropertyResolvers(schema: GraphQLSchema): GraphQLSchema {
 
 type Resolver = GraphQLFieldResolver<unknown, unknown>;
 
+/** Global ids kept per Node type, by raw id; the map starts again when it reaches this size. */
+const KEPT_IDS = 50_000;
+
 /**
  * Makes the `id` field of every Node type (User, Team, Role) answer at once. The relay plugin's
  * `id` resolver is an async function (its id option may return a promise): one promise per
  * object of the answer, and a base64 encoding each time. Where the type's id option returns a
- * plain value, its global id is encoded without a promise, once per object (the directory
- * mirror hands out the same objects to every request); anything else goes to the plugin's own.
+ * plain value, its global id is answered without a promise and encoded once per raw id (a portal
+ * asks for the same users again and again); anything else goes to the plugin's own resolver.
  */
 export function syncNodeIds(schema: GraphQLSchema): GraphQLSchema {
   const node = schema.getType('Node');
@@ -61,18 +64,19 @@ export function syncNodeIds(schema: GraphQLSchema): GraphQLSchema {
     const original = field?.resolve;
     // Only the plugin's own resolver, unwrapped by any other plugin, is replaced.
     if (!field || !idOf || !original || field.extensions.pothosResolveWrapped !== false) continue;
-    const encoded = new WeakMap<object, string>();
+    const encoded = new Map<string, string>();
     field.resolve = (parent, args, context, info) => {
-      if (typeof parent !== 'object' || parent === null)
-        return original(parent, args, context, info);
-      const known = encoded.get(parent);
-      if (known !== undefined) return known;
       const raw = idOf(parent, args, context, info);
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'bigint') {
         return original(parent, args, context, info);
       }
-      const id = encodeGlobalID(type.name, String(raw));
-      encoded.set(parent, id);
+      const key = String(raw);
+      let id = encoded.get(key);
+      if (id === undefined) {
+        if (encoded.size >= KEPT_IDS) encoded.clear();
+        id = encodeGlobalID(type.name, key);
+        encoded.set(key, id);
+      }
       return id;
     };
   }

@@ -74,8 +74,8 @@ describe('Node ids', () => {
       if (!resolve) throw new Error(`${type}.id has no resolver`);
       const first = resolve(parent, {}, {}, info);
       expect(first, type).toBe(encodeGlobalID(type, raw));
-      // Kept per object: the same string again.
-      expect(resolve(parent, {}, {}, info)).toBe(first);
+      // Kept per raw id: the same string again, for another object with that id.
+      expect(resolve(structuredClone(parent), {}, {}, info)).toBe(first);
     }
   });
 });
