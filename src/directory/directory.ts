@@ -101,11 +101,16 @@ export function createDirectory(env: DirectoryDeps) {
       (decision) => decisions.push(decision),
       () => expectsMembership,
     );
-  let reads = build();
-  const invalidate = () => {
-    reads = build();
+  // Built on the first read: a request answered from the directory mirror makes none.
+  let cache: ReadCache | undefined;
+  const reads = (): ReadCache => {
+    cache ??= build();
+    return cache;
   };
-  const writes: WriteEnv = { ...env, reads: () => reads, invalidate };
+  const invalidate = () => {
+    cache = undefined;
+  };
+  const writes: WriteEnv = { ...env, reads, invalidate };
   /** The upstream name of a team or role: a role's carries the role prefix. */
   const displayName = (kind: GroupKind, name: string) =>
     kind === 'Role' ? `${env.upstream.rolePrefix}${name}` : name;
@@ -129,12 +134,12 @@ export function createDirectory(env: DirectoryDeps) {
     removed: readonly string[],
   ) => mirrored<T>(() => ({ kind: 'members', mutation, groupId, added, removed }))(result);
 
-  const user = (id: string): Promise<UserModel | null> => reads.users.byId.load(id);
-  const groups = (): Promise<GroupSnapshot> => reads.groups.snapshot();
+  const user = (id: string): Promise<UserModel | null> => reads().users.byId.load(id);
+  const groups = (): Promise<GroupSnapshot> => reads().groups.snapshot();
 
   /** Starts the read `what` names; `false` when there is none to start. */
   const ahead = (what: ReadAhead): Promise<unknown> | false =>
-    what === undefined ? false : what === 'groups' ? groups() : reads.membership.membershipScan();
+    what === undefined ? false : what === 'groups' ? groups() : reads().membership.membershipScan();
 
   /** Which lists the mirror answers (lists.ts). */
   const lists = createLists(env.mirror, env.call.signal);
@@ -149,9 +154,9 @@ export function createDirectory(env: DirectoryDeps) {
   const upstreamTeams = async (filter: TeamFilter, readAhead: ReadAhead): Promise<TeamModel[]> => {
     const candidates =
       filter.name != null
-        ? reads.groups.where('displayName', filter.name)
+        ? reads().groups.where('displayName', filter.name)
         : filter.externalId != null
-          ? reads.groups.where('externalId', filter.externalId)
+          ? reads().groups.where('externalId', filter.externalId)
           : groups().then((snapshot) => snapshot.all);
     const needle = filter.nameContains?.toLowerCase();
     return (await alongside(candidates, ahead(readAhead)))
@@ -175,8 +180,8 @@ export function createDirectory(env: DirectoryDeps) {
           : 'id' in key
             ? user(key.id)
             : 'userName' in key
-              ? reads.users.byUserName.load(key.userName)
-              : reads.users.byExternalId.load(key.externalId);
+              ? reads().users.byUserName.load(key.userName)
+              : reads().users.byExternalId.load(key.externalId);
       return alongside(found, ahead(readAhead));
     },
     /**
@@ -186,7 +191,7 @@ export function createDirectory(env: DirectoryDeps) {
     users: async (query: UserQuery, readAhead?: ReadAhead): Promise<Listing<UserModel>> => {
       const mirrored = await lists.users(query);
       if (mirrored) return mirrored;
-      const source = userListing(env, reads.users, query.filter);
+      const source = userListing(env, reads().users, query.filter);
       // Started with the first read of the list, never before: invalid paging arguments are
       // refused before any upstream call.
       let side: Promise<unknown> | false | undefined;
@@ -226,7 +231,7 @@ export function createDirectory(env: DirectoryDeps) {
     groupsNamed: async <K extends GroupKind>(kind: K, name: string): Promise<ModelOf<K>[]> => {
       const prefix = env.upstream.rolePrefix;
       const displayName = kind === 'Role' && !name.startsWith(prefix) ? `${prefix}${name}` : name;
-      return (await reads.groups.where('displayName', displayName)).filter(isKind(kind));
+      return (await reads().groups.where('displayName', displayName)).filter(isKind(kind));
     },
     /**
      * The teams that meet `filter`: from the mirror when it may answer and no exact name or
@@ -264,10 +269,15 @@ export function createDirectory(env: DirectoryDeps) {
     },
 
     // ---- membership -----------------------------------------------------------------------------
-    /** The teams, or roles, of this node a user belongs to (from the mirror for its users). */
-    groupsOf: async <K extends GroupKind>(kind: K, of: UserModel): Promise<ModelOf<K>[]> =>
+    /**
+     * The teams, or roles, of this node a user belongs to: at once from the mirror for its users
+     * (no promise: a page has one such list per user and kind), else from the membership read.
+     */
+    groupsOf: <K extends GroupKind>(kind: K, of: UserModel): ModelOf<K>[] | Promise<ModelOf<K>[]> =>
       (lists.groupsOf(kind, of) as ModelOf<K>[] | undefined) ??
-      (await reads.membership.groupsOfUser(of)).filter(isKind(kind)),
+      reads()
+        .membership.groupsOfUser(of)
+        .then((groups) => groups.filter(isKind(kind))),
     /**
      * The members of a team or role: from the mirror (ordered by userName, keyset cursors)
      * unless the read must be fresh or the mirror does not know the group yet. Else the member
@@ -281,7 +291,7 @@ export function createDirectory(env: DirectoryDeps) {
     ): Promise<Listing<UserModel>> => {
       const mirrored = await lists.members(of, active);
       if (mirrored) return mirrored;
-      const ids = (await reads.membership.membershipIndex()).get(of.group.id) ?? [];
+      const ids = (await reads().membership.membershipIndex()).get(of.group.id) ?? [];
       return {
         offset: mappedSource<string, UserModel>(ids, (page) => Promise.all(page.map(user))),
       };

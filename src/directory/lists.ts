@@ -4,13 +4,20 @@ import { type Mirror, MirrorUnavailableError } from './mirror/mirror.ts';
 import {
   counts,
   MirrorCursorError,
+  mapPage,
   type Page,
   type PageArgs,
   queryGroups,
   queryMembers,
   queryUsers,
 } from './mirror/query.ts';
-import type { ChangeEvent, MirrorUser, Snapshot, UserOrderField } from './mirror/snapshot.ts';
+import type {
+  ChangeEvent,
+  MirrorGroup,
+  MirrorUser,
+  Snapshot,
+  UserOrderField,
+} from './mirror/snapshot.ts';
 import { toGroupModel, toUserModel } from './mirror/snapshot.ts';
 import { InvalidArgumentError, ResyncRequiredError } from './outcomes.ts';
 import type { OffsetSource } from './reads/source.ts';
@@ -57,6 +64,38 @@ export type UserQuery = {
 const MIRROR_ONLY =
   'is answered from the directory mirror only: not with MIRROR=off, @fresh, Cache-Control: no-cache';
 
+/**
+ * The model of a mirrored team or role, made once per group object: a group event replaces the
+ * object (snapshot.ts), and the model carries no members, so it never goes stale. A page of 50
+ * users with their teams and roles asks for the same few groups a hundred times.
+ */
+const groupModels = new WeakMap<MirrorGroup, GroupModel>();
+function groupModel(g: MirrorGroup): GroupModel {
+  let model = groupModels.get(g);
+  if (!model) {
+    model = toGroupModel(g);
+    groupModels.set(g, model);
+  }
+  return model;
+}
+
+/** Users built from the mirror: their teams and roles come from the same snapshot. */
+const fromMirror = new WeakSet<UserModel>();
+/**
+ * The model of a mirrored user, made once per user object and memberships array: a user event
+ * replaces the object, a membership change its `groups` array (snapshot.ts); neither is changed
+ * in place, so a kept model is never stale.
+ */
+const userModels = new WeakMap<MirrorUser, { groups: readonly string[]; model: UserModel }>();
+function userModel(u: MirrorUser): UserModel {
+  const kept = userModels.get(u);
+  if (kept?.groups === u.groups) return kept.model;
+  const model = toUserModel(u);
+  fromMirror.add(model);
+  userModels.set(u, { groups: u.groups, model });
+  return model;
+}
+
 /** A keyset page of the mirror, its cursor errors as InvalidArgumentError. */
 function keyset<M, T>(query: (args: PageArgs) => Page<M>, map: (m: M) => T) {
   return (args: PageArgs): Page<T> => {
@@ -69,11 +108,7 @@ function keyset<M, T>(query: (args: PageArgs) => Page<M>, map: (m: M) => T) {
       }
       throw error;
     }
-    return {
-      edges: page.edges.map(({ cursor, node }) => ({ cursor, node: map(node) })),
-      pageInfo: page.pageInfo,
-      totalCount: () => page.totalCount(),
-    };
+    return mapPage(page, map);
   };
 }
 
@@ -85,8 +120,6 @@ function keyset<M, T>(query: (args: PageArgs) => Page<M>, map: (m: M) => T) {
 export function createLists(mirror: Mirror | undefined, signal: AbortSignal | undefined) {
   let fresh = false;
   let asOf: Date | undefined;
-  /** Users built from the mirror: their teams and roles come from the same snapshot. */
-  const fromMirror = new WeakSet<object>();
 
   /** The snapshot to answer from, or undefined when the read must be fresh. */
   async function snapshot(): Promise<Snapshot | undefined> {
@@ -117,12 +150,6 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
   };
   const resync = (error: unknown) =>
     error instanceof ChangesResyncError ? new ResyncRequiredError(error.message) : error;
-
-  const userOf = (u: MirrorUser): UserModel => {
-    const user = toUserModel(u);
-    fromMirror.add(user);
-    return user;
-  };
 
   return {
     /** Every list of this request reads the upstream. */
@@ -191,7 +218,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
                   : undefined,
                 ...args,
               }),
-            userOf,
+            userModel,
           ),
         };
       }
@@ -235,7 +262,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
               orderBy: { direction: orderBy?.direction ?? 'ASC' },
               ...args,
             }),
-          (g) => toGroupModel(g) as Extract<GroupModel, { kind: K }>,
+          (g) => groupModel(g) as Extract<GroupModel, { kind: K }>,
         ),
       };
     },
@@ -247,10 +274,12 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
     ): Extract<GroupModel, { kind: K }>[] | undefined {
       const current = fromMirror.has(user) ? mirror?.current() : undefined;
       if (!current) return undefined;
-      return (user.groups ?? [])
-        .map((ref) => current.groups.get(ref.value))
-        .filter((g) => g?.kind === kind)
-        .map((g) => toGroupModel(g!) as Extract<GroupModel, { kind: K }>);
+      const found: Extract<GroupModel, { kind: K }>[] = [];
+      for (const ref of user.groups ?? []) {
+        const g = current.groups.get(ref.value);
+        if (g?.kind === kind) found.push(groupModel(g) as Extract<GroupModel, { kind: K }>);
+      }
+      return found;
     },
 
     /**
@@ -270,7 +299,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
                 filter: { active: active ?? undefined },
                 ...args,
               }) as Page<MirrorUser>,
-            userOf,
+            userModel,
           ),
         };
       }

@@ -7,7 +7,7 @@ import {
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import type { Page } from '../directory/lists.ts';
-import { arraySource, type OffsetSource } from '../directory/reads/source.ts';
+import type { OffsetSource } from '../directory/reads/source.ts';
 
 // Relay connections over offset-paged sources (SCIM lists are 1-based startIndex + count). Pothos'
 // offsetForArgs does the cursor arithmetic; this adds what the contract asks for and Pothos does
@@ -61,21 +61,25 @@ export function pickOneByName<T extends { kind: 'Team' | 'Role'; group: { id: st
 
 /** `first` and `last` within 0…MAX_PAGE_SIZE (any list, offset or keyset cursors). */
 export function validatePageSize(args: ConnectionArgs): void {
-  for (const name of ['first', 'last'] as const) {
-    const value = args[name];
-    if (value == null) continue;
-    if (value < 0) throw badInput(`\`${name}\` must not be negative`, name);
-    if (value > MAX_PAGE_SIZE) {
-      throw badInput(
-        `\`${name}\` is ${value}, above the maximum of ${MAX_PAGE_SIZE}; page with \`after\`/\`before\` instead`,
-        name,
-      );
-    }
+  checkPageSize('first', args.first);
+  checkPageSize('last', args.last);
+}
+
+function checkPageSize(name: 'first' | 'last', value: number | null | undefined): void {
+  if (value == null) return;
+  if (value < 0) throw badInput(`\`${name}\` must not be negative`, name);
+  if (value > MAX_PAGE_SIZE) {
+    throw badInput(
+      `\`${name}\` is ${value}, above the maximum of ${MAX_PAGE_SIZE}; page with \`after\`/\`before\` instead`,
+      name,
+    );
   }
 }
 
 export function validateConnectionArgs(args: ConnectionArgs): void {
   validatePageSize(args);
+  // The common case (a first page): nothing more to check.
+  if (args.after == null && args.before == null) return;
   for (const name of ['after', 'before'] as const) {
     const cursor = args[name];
     if (cursor == null) continue;
@@ -105,16 +109,43 @@ function cursorAt(offset: number): string {
   return cursor;
 }
 
-/** A page of `list` (a source the directory gives, or a list in memory) as a connection. */
-export async function resolveOffsetConnection<T>(
+/**
+ * A page of `list` (a source the directory gives, or a list in memory, or a promise of either) as
+ * a connection. A list in memory is paged at once, without a promise: a page of 50 users has 100
+ * such nested connections (teams and roles).
+ */
+export function resolveOffsetConnection<T>(
   args: ConnectionArgs,
-  list: OffsetSource<T> | readonly T[],
-): Promise<Connection<T>> {
+  list: OffsetSource<T> | readonly T[] | Promise<OffsetSource<T> | readonly T[]>,
+): Connection<T> | Promise<Connection<T>> {
+  if (list instanceof Promise) return list.then((l) => resolveOffsetConnection(args, l));
   validateConnectionArgs(args);
-  const source = Array.isArray(list) ? arraySource<T>(list) : (list as OffsetSource<T>);
+  if (Array.isArray(list)) {
+    const items = list as readonly T[];
+    const { offset, expectedSize } = window(args, items.length);
+    return offsetConnection(offset, items.slice(offset, offset + expectedSize), items.length);
+  }
+  return sourceConnection(args, list as OffsetSource<T>);
+}
+
+async function sourceConnection<T>(
+  args: ConnectionArgs,
+  source: OffsetSource<T>,
+): Promise<Connection<T>> {
   const needsTotal = args.last != null && args.before == null && args.first == null;
-  const knownTotal = needsTotal ? await source.count() : undefined;
-  const { offset, expectedSize } = offsetForArgs({
+  const { offset, expectedSize } = window(args, needsTotal ? await source.count() : undefined);
+  // Ask for one item even for an empty page: the list's size comes with it.
+  const { items, totalCount } = await source.page(offset, Math.max(expectedSize, 1));
+  return offsetConnection(offset, items.slice(0, expectedSize), totalCount);
+}
+
+/**
+ * Where the page starts and how many items it has (Pothos' offsetForArgs). The list's size is
+ * given only when `last` counts from its end: with it, and only then, a window is cut to the list.
+ */
+function window(args: ConnectionArgs, size: number | undefined) {
+  const needsTotal = args.last != null && args.before == null && args.first == null;
+  return offsetForArgs({
     args: {
       first: args.first ?? undefined,
       last: args.last ?? undefined,
@@ -123,11 +154,15 @@ export async function resolveOffsetConnection<T>(
     },
     defaultSize: DEFAULT_PAGE_SIZE,
     maxSize: MAX_PAGE_SIZE,
-    totalCount: knownTotal,
+    totalCount: needsTotal ? size : undefined,
   });
-  // Ask for one item even for an empty page: the list's size comes with it.
-  const { items, totalCount } = await source.page(offset, Math.max(expectedSize, 1));
-  const nodes = items.slice(0, expectedSize);
+}
+
+function offsetConnection<T>(
+  offset: number,
+  nodes: readonly T[],
+  totalCount: number,
+): Connection<T> {
   const edges = nodes.map((node, i) => ({ cursor: cursorAt(offset + i), node }));
   return {
     edges,

@@ -12,9 +12,14 @@ import { lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { guardRootFields } from './access.ts';
 import { builder } from './builder.ts';
 import { freshDirective } from './directory.ts';
+import { dropPropertyResolvers, syncNodeIds } from './lean-resolvers.ts';
 
 export const schema = guardRootFields(
-  builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, freshDirective] }),
+  syncNodeIds(
+    dropPropertyResolvers(
+      builder.toSchema({ sortSchema: false, directives: [...specifiedDirectives, freshDirective] }),
+    ),
+  ),
 );
 
 /** The schema as printed to schema.graphql: sorted, so that diffs show real changes only. */

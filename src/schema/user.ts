@@ -88,8 +88,7 @@ builder.node(User, {
         description: NESTED(
           'The teams of this node the user belongs to. Teams outside the node are not shown.',
         ),
-        resolve: async (u, args, ctx) =>
-          resolveOffsetConnection(args, await ctx.directory.groupsOf('Team', u)),
+        resolve: (u, args, ctx) => resolveOffsetConnection(args, ctx.directory.groupsOf('Team', u)),
       },
       TeamConnection,
     ),
@@ -100,8 +99,7 @@ builder.node(User, {
         description: NESTED(
           'The roles (groups named with the role prefix) of this node assigned to the user.',
         ),
-        resolve: async (u, args, ctx) =>
-          resolveOffsetConnection(args, await ctx.directory.groupsOf('Role', u)),
+        resolve: (u, args, ctx) => resolveOffsetConnection(args, ctx.directory.groupsOf('Role', u)),
       },
       RoleConnection,
     ),

@@ -49,7 +49,7 @@ export type PageArgs = {
 };
 
 export type Page<T> = {
-  edges: { cursor: string; node: T }[];
+  edges: { readonly cursor: string; readonly node: T }[];
   pageInfo: {
     hasNextPage: boolean;
     hasPreviousPage: boolean;
@@ -59,6 +59,41 @@ export type Page<T> = {
   /** Every item of the list (all pages), counted when asked. */
   totalCount(): number;
 };
+
+/**
+ * An edge of a page. Its cursor (a JSON array in base64url, about 1 µs) is encoded when first read:
+ * most queries select the nodes and at most the page's end cursor.
+ */
+class PageEdge<T> {
+  #cursor: string | undefined;
+  constructor(
+    readonly node: T,
+    /** The item the cursor names (the node before `mapPage`). */
+    private readonly item: unknown,
+    private readonly encode: (item: never) => string,
+  ) {}
+  get cursor(): string {
+    this.#cursor ??= (this.encode as (item: unknown) => string)(this.item);
+    return this.#cursor;
+  }
+  /** The same edge (same cursor) with another node. */
+  map<U>(node: U): PageEdge<U> {
+    return new PageEdge(node, this.item, this.encode);
+  }
+}
+
+/** The page with each node mapped by `map`; cursors, page info and count unchanged. */
+export function mapPage<M, T>(page: Page<M>, map: (m: M) => T): Page<T> {
+  return {
+    edges: page.edges.map((edge) =>
+      edge instanceof PageEdge
+        ? edge.map(map(edge.node))
+        : { cursor: edge.cursor, node: map(edge.node) },
+    ),
+    pageInfo: page.pageInfo,
+    totalCount: () => page.totalCount(),
+  };
+}
 
 /** When neither `first` nor `last` is given (the schema's default). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -129,7 +164,7 @@ function userPage(
   source: readonly MirrorUser[],
   list: unknown,
   order: UserOrder,
-  match: (u: MirrorUser) => boolean,
+  match: ((u: MirrorUser) => boolean) | undefined,
   args: PageArgs,
 ): Page<MirrorUser> {
   return pageOf(source, {
@@ -182,7 +217,8 @@ export function counts(snapshot: Snapshot): Counts {
   };
 }
 
-function userMatcher(filter: UserFilter): (u: MirrorUser) => boolean {
+/** The filter as one test; `undefined` when it has no condition (every user matches). */
+function userMatcher(filter: UserFilter): ((u: MirrorUser) => boolean) | undefined {
   const tests: ((u: MirrorUser) => boolean)[] = [];
   if (filter.active !== undefined) tests.push((u) => u.active === filter.active);
   if (filter.externalIdPresent !== undefined) {
@@ -190,6 +226,7 @@ function userMatcher(filter: UserFilter): (u: MirrorUser) => boolean {
   }
   const needle = filter.search?.toLowerCase();
   if (needle) tests.push((u) => searchText(u).includes(needle));
+  if (tests.length === 0) return undefined;
   return (u) => tests.every((t) => t(u));
 }
 
@@ -209,10 +246,13 @@ function membersSource(
   snapshot: Snapshot,
   group: MirrorGroup,
   field: UserOrderField,
-  match: (u: MirrorUser) => boolean,
-): { source: readonly MirrorUser[]; match: (u: MirrorUser) => boolean } {
+  match: ((u: MirrorUser) => boolean) | undefined,
+): { source: readonly MirrorUser[]; match: ((u: MirrorUser) => boolean) | undefined } {
   if (group.members.size > SORT_MEMBERS_UP_TO) {
-    return { source: snapshot.userOrder(field), match: (u) => group.members.has(u.id) && match(u) };
+    return {
+      source: snapshot.userOrder(field),
+      match: (u) => group.members.has(u.id) && (match === undefined || match(u)),
+    };
   }
   const keyed: { k: string; u: MirrorUser }[] = [];
   for (const id of group.members) {
@@ -229,20 +269,27 @@ type ListSpec<T> = {
   order: string;
   desc: boolean;
   keyOf: (t: T) => string;
-  match: (t: T) => boolean;
+  /** Which items of `sorted` are in the list; `undefined`: all of them. */
+  match: ((t: T) => boolean) | undefined;
   args: PageArgs;
 };
 
+const everything = () => true;
+
 /** A Relay page of `sorted` (ascending by key and id) in the requested direction. */
 function pageOf<T extends { id: string }>(sorted: readonly T[], spec: ListSpec<T>): Page<T> {
-  const { keyOf, match, desc, args } = spec;
+  const { keyOf, desc, args } = spec;
+  const match = spec.match ?? everything;
   const n = sorted.length;
   const at = (j: number) => sorted[desc ? n - 1 - j : j] as T;
-  const listId = createHash('sha256').update(JSON.stringify(spec.list)).digest('base64url');
+  // Made when a cursor is encoded or decoded, not for pages whose cursors nobody reads.
+  let id: string | undefined;
+  const listId = () => {
+    id ??= createHash('sha256').update(JSON.stringify(spec.list)).digest('base64url').slice(0, 16);
+    return id;
+  };
   const encode = (t: T) =>
-    Buffer.from(JSON.stringify([1, listId.slice(0, 16), spec.order, keyOf(t), t.id])).toString(
-      'base64url',
-    );
+    Buffer.from(JSON.stringify([1, listId(), spec.order, keyOf(t), t.id])).toString('base64url');
   const decode = (cursor: string, argument: 'after' | 'before') => {
     let parsed: unknown;
     try {
@@ -259,7 +306,7 @@ function pageOf<T extends { id: string }>(sorted: readonly T[], spec: ListSpec<T
     ) {
       throw new MirrorCursorError(argument, 'is not a cursor of this list');
     }
-    if (parsed[1] !== listId.slice(0, 16)) {
+    if (parsed[1] !== listId()) {
       throw new MirrorCursorError(argument, 'belongs to another list or filter');
     }
     if (parsed[2] !== spec.order) {
@@ -314,20 +361,27 @@ function pageOf<T extends { id: string }>(sorted: readonly T[], spec: ListSpec<T
     hasNextPage = anyMatch(end, n, 1);
   }
 
-  const edges = items.map((node) => ({ cursor: encode(node), node }));
+  const edges = items.map((node) => new PageEdge(node, node, encode));
   let total: number | undefined;
   return {
     edges,
     pageInfo: {
       hasNextPage,
       hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
     totalCount() {
       if (total === undefined) {
-        total = 0;
-        for (const t of sorted) if (match(t)) total++;
+        if (spec.match === undefined) total = n;
+        else {
+          total = 0;
+          for (const t of sorted) if (match(t)) total++;
+        }
       }
       return total;
     },
