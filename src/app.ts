@@ -399,12 +399,17 @@ function showsUpstreamStats(
   return always || asked === '1' || asked === 'true';
 }
 
-/** Yoga's logger interface, onto the service's logger at debug level. */
+/**
+ * Yoga's logger interface, onto the service's logger at debug level. Yoga logs a few debug lines
+ * per request: nothing is built for a level that is off.
+ */
 function yogaLogger(log: Logger) {
   const at =
     (level: 'debug' | 'warn') =>
-    (...args: unknown[]) =>
+    (...args: unknown[]) => {
+      if (!log.isLevelEnabled(level)) return;
       log[level]({ yoga: args.map((a) => (a instanceof Error ? a.message : a)) }, 'yoga');
+    };
   return { debug: at('debug'), info: at('debug'), warn: at('warn'), error: at('debug') };
 }
 

@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import events, { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Audit } from './audit.ts';
 import type { Caller } from './caller-auth.ts';
@@ -50,11 +50,26 @@ export type ContextDeps = {
   observeUpstream?: (request: Request) => AttemptObserver;
 };
 
+/**
+ * Node's key of an EventTarget's listener limit (what `setMaxListeners` sets; 0: no limit). Not in
+ * the typings; undefined on a runtime without it, where the limit is always set.
+ */
+const MAX_LISTENERS_KEY = (events as { kMaxEventTargetListeners?: symbol })
+  .kMaxEventTargetListeners;
+
+/** Whether a signal takes any number of listeners without a warning. */
+const unlimited = (signal: AbortSignal) =>
+  MAX_LISTENERS_KEY !== undefined &&
+  (signal as unknown as Record<symbol, unknown>)[MAX_LISTENERS_KEY] === 0;
+
 export function createContext(deps: ContextDeps, request: Request, caller: Caller): Context {
   const stats = new UpstreamStats();
   // Every upstream call in flight listens for the caller going away, and one request may have
-  // UPSTREAM_REQUEST_CONCURRENCY of them: not a leak, so no warning for it.
-  setMaxListeners(deps.config.scim.requestConcurrency + 16, request.signal);
+  // UPSTREAM_REQUEST_CONCURRENCY of them: not a leak, so no warning for it. The signal of a request
+  // from the HTTP server (@whatwg-node/server) has no limit already (0).
+  if (!unlimited(request.signal)) {
+    setMaxListeners(deps.config.scim.requestConcurrency + 16, request.signal);
+  }
   const call: CallOptions = {
     signal: request.signal,
     deadline: performance.now() + deps.config.requestTimeoutMs,

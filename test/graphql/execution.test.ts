@@ -1,5 +1,5 @@
-import { GraphQLError } from 'graphql';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { GraphQLError, getOperationAST } from 'graphql';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useCompiledQueries } from '../../src/execution.ts';
 
@@ -7,6 +7,19 @@ import { useCompiledQueries } from '../../src/execution.ts';
 // see a difference. The same operations go through a Yoga with the plugin (three times: once
 // interpreted, then compiled) and one without, and the answers must be byte-for-byte the same,
 // errors (message, locations, path, extensions) included.
+
+/** Strings JSON must escape, or may be tempted to: quotes, backslashes, controls, separators, surrogates. */
+const TEXTS = [
+  'plain',
+  '',
+  'say "hi" \\ back\\slash',
+  'tab\tnew\nline\rcr\u0000nul\u001fus\u007fdel',
+  'line\u2028para\u2029sep',
+  'é ünïcødé 漢字 😀',
+  'lone \ud800 high, lone \udfff low, pair \ud83d\ude00',
+  "</script><!-- & ' ",
+  null,
+];
 
 const schema = createSchema({
   typeDefs: /* GraphQL */ `
@@ -20,6 +33,23 @@ const schema = createSchema({
       items: [Item]
       strict: Strict
       things: [Thing!]!
+      texts: [String]
+      numbers: [Float]
+      counts: [Int!]!
+      flags: [Boolean]
+      colour: Colour
+      nothing: Item
+      nested: Nested!
+    }
+    enum Colour {
+      RED
+      GREEN
+    }
+    type Nested {
+      id: ID!
+      inner: Nested
+      items: [Item!]!
+      label: String
     }
     interface Thing {
       name: String!
@@ -64,6 +94,18 @@ const schema = createSchema({
         { kind: 'Gadget', name: 'g', volts: 5 },
         { kind: 'Widget', name: 'w', size: 2 },
       ],
+      texts: () => TEXTS,
+      numbers: () => [0, -0, 0.1, 1e21, -1.5e-7, 123456789.125, Number.MAX_SAFE_INTEGER],
+      counts: () => [0, -1, 2147483647, -2147483648],
+      flags: () => [true, false, null],
+      colour: () => 'GREEN',
+      nothing: () => null,
+      nested: () => ({
+        id: 7,
+        inner: { id: 'x"y', inner: null, items: [], label: null },
+        items: [{ n: 1 }, { n: 3 }],
+        label: 'outer',
+      }),
     },
     Thing: { __resolveType: ({ kind }: { kind: string }) => kind },
     Item: {
@@ -82,13 +124,35 @@ const schema = createSchema({
   },
 });
 
-const plain = createYoga({ schema, maskedErrors: false, logging: false });
+/** Adds `extensions` to answers of operations named `WithExtensions`, as the service's own plugins do. */
+const withExtensions: Plugin = {
+  onExecute({ args }) {
+    if (getOperationAST(args.document, args.operationName)?.name?.value !== 'WithExtensions')
+      return;
+    return {
+      onExecuteDone({ result, setResult }) {
+        if (!('data' in result)) return;
+        setResult({
+          ...result,
+          extensions: { ...result.extensions, directory: { asOf: '2026-01-01T00:00:00.000Z' } },
+        });
+      },
+    };
+  },
+};
+
+const plain = createYoga({
+  schema,
+  maskedErrors: false,
+  logging: false,
+  plugins: [withExtensions],
+});
 const compiledNames: (string | undefined)[] = [];
 const compiled = createYoga({
   schema,
   maskedErrors: false,
   logging: false,
-  plugins: [useCompiledQueries({ onCompile: (name) => compiledNames.push(name) })],
+  plugins: [withExtensions, useCompiledQueries({ onCompile: (name) => compiledNames.push(name) })],
 });
 
 async function answer(
@@ -106,6 +170,16 @@ async function answer(
 
 const operations: [string, string, Record<string, unknown>?][] = [
   ['a plain answer', '{ ok item(n: 4) { n label } }'],
+  [
+    'strings that need escaping, numbers, booleans, enums, ids and nulls',
+    '{ texts numbers counts flags colour nothing { n } nested { id label inner { id inner { id } items { n } label } items { label n } } }',
+  ],
+  [
+    'aliases, repeated fields and fragments, in the order of the selection',
+    '{ b: nested { label id } a: nested { id ...N label } ok c: ok } fragment N on Nested { items { n } id }',
+  ],
+  ['extensions beside the data', 'query WithExtensions { ok nested { id } }'],
+  ['extensions beside errors', 'query WithExtensions { ok fails }'],
   [
     'errors of resolvers, on several lines and columns',
     `{
