@@ -231,7 +231,7 @@ function useExecution(
         onExecuteDone({ result, setResult }) {
           if (!result || Symbol.asyncIterator in result) return;
           // The oldest snapshot a list of this request was answered from (recorded by the directory).
-          const asOf = ctx.directory.mirrorAsOf;
+          const asOf = ctx.directory.mirrorAsOf();
           if (!stats && !asOf) return;
           let { extensions } = result;
           if (stats) {

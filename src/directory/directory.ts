@@ -307,9 +307,7 @@ export function createDirectory(env: DirectoryDeps) {
     /** The mirror's changes after `after`, then as they are applied (lists.ts). */
     followChanges: (after: string | undefined) => lists.follow(after),
     /** The oldest mirror snapshot an answer of this request used, for `extensions.directory.asOf`. */
-    get mirrorAsOf() {
-      return lists.asOf;
-    },
+    mirrorAsOf: (): Date | undefined => lists.asOf(),
     /** The operation selects a field that needs memberships: read Groups with their members. */
     expectMembership() {
       expectsMembership = true;

@@ -156,12 +156,9 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
     readFresh() {
       fresh = true;
     },
-    get fresh() {
-      return fresh;
-    },
-    get asOf() {
-      return asOf;
-    },
+    // Methods, not getters: an object literal with accessors is built by a slow path of V8, and
+    // every request builds one.
+    asOf: (): Date | undefined => asOf,
 
     /** The mirror's state; null when it is off. Waits only for the first read of the node. */
     async state(): Promise<MirrorState | null> {

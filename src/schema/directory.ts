@@ -76,13 +76,22 @@ export async function connectionOf<T>(
   } catch (error) {
     throw asGraphQLError(error);
   }
-  return {
-    edges: page.edges,
-    pageInfo: page.pageInfo,
-    get totalCount() {
-      return page.totalCount();
-    },
-  };
+  return new KeysetConnection(page);
+}
+
+/** A keyset page as a connection; `totalCount` counted when the field is read. */
+class KeysetConnection<T> implements Connection<T> {
+  readonly edges: Page<T>['edges'];
+  readonly pageInfo: Page<T>['pageInfo'];
+  readonly #page: Page<T>;
+  constructor(page: Page<T>) {
+    this.edges = page.edges;
+    this.pageInfo = page.pageInfo;
+    this.#page = page;
+  }
+  get totalCount(): number {
+    return this.#page.totalCount();
+  }
 }
 
 export const OrderDirection = builder.enumType('OrderDirection', {

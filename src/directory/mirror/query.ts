@@ -82,6 +82,24 @@ class PageEdge<T> {
   }
 }
 
+/**
+ * Where a page sits, its cursors read from its edges when asked. A class, not an object literal
+ * with getters: V8 builds those by a slow path, once per page.
+ */
+class PageInfo {
+  constructor(
+    private readonly edges: readonly { readonly cursor: string }[],
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+  ) {}
+  get startCursor(): string | null {
+    return this.edges[0]?.cursor ?? null;
+  }
+  get endCursor(): string | null {
+    return this.edges.at(-1)?.cursor ?? null;
+  }
+}
+
 /** The page with each node mapped by `map`; cursors, page info and count unchanged. */
 export function mapPage<M, T>(page: Page<M>, map: (m: M) => T): Page<T> {
   return {
@@ -365,16 +383,7 @@ function pageOf<T extends { id: string }>(sorted: readonly T[], spec: ListSpec<T
   let total: number | undefined;
   return {
     edges,
-    pageInfo: {
-      hasNextPage,
-      hasPreviousPage,
-      get startCursor() {
-        return edges[0]?.cursor ?? null;
-      },
-      get endCursor() {
-        return edges.at(-1)?.cursor ?? null;
-      },
-    },
+    pageInfo: new PageInfo(edges, hasNextPage, hasPreviousPage),
     totalCount() {
       if (total === undefined) {
         if (spec.match === undefined) total = n;
