@@ -79,21 +79,59 @@ function groupModel(g: MirrorGroup): GroupModel {
   return model;
 }
 
+/**
+ * A user model built from the mirror, and its teams and roles as last derived: from `snapshot` at
+ * its `groupsVersion` (a renamed or deleted group changes it; the user's own memberships are in
+ * the model, which is rebuilt when they change).
+ */
+type MirroredUser = {
+  groups: readonly string[];
+  model: UserModel;
+  derived?: {
+    snapshot: Snapshot;
+    version: number;
+    Team: readonly GroupModel[];
+    Role: readonly GroupModel[];
+  };
+};
 /** Users built from the mirror: their teams and roles come from the same snapshot. */
-const fromMirror = new WeakSet<UserModel>();
+const mirroredUsers = new WeakMap<UserModel, MirroredUser>();
 /**
  * The model of a mirrored user, made once per user object and memberships array: a user event
  * replaces the object, a membership change its `groups` array (snapshot.ts); neither is changed
  * in place, so a kept model is never stale.
  */
-const userModels = new WeakMap<MirrorUser, { groups: readonly string[]; model: UserModel }>();
+const userModels = new WeakMap<MirrorUser, MirroredUser>();
 function userModel(u: MirrorUser): UserModel {
   const kept = userModels.get(u);
   if (kept?.groups === u.groups) return kept.model;
-  const model = toUserModel(u);
-  fromMirror.add(model);
-  userModels.set(u, { groups: u.groups, model });
-  return model;
+  const entry: MirroredUser = { groups: u.groups, model: toUserModel(u) };
+  mirroredUsers.set(entry.model, entry);
+  userModels.set(u, entry);
+  return entry.model;
+}
+
+/**
+ * The teams and roles of a mirrored user in `snapshot`, kept until a group changes. The lists
+ * are frozen: every request that asks gets the same ones (src/schema/connection.ts keeps their
+ * pages).
+ */
+function groupsOfUser(entry: MirroredUser, snapshot: Snapshot) {
+  const kept = entry.derived;
+  if (kept?.snapshot === snapshot && kept.version === snapshot.groupsVersion) return kept;
+  const Team: GroupModel[] = [];
+  const Role: GroupModel[] = [];
+  for (const ref of entry.model.groups ?? []) {
+    const g = snapshot.groups.get(ref.value);
+    if (g) (g.kind === 'Team' ? Team : Role).push(groupModel(g));
+  }
+  entry.derived = {
+    snapshot,
+    version: snapshot.groupsVersion,
+    Team: Object.freeze(Team),
+    Role: Object.freeze(Role),
+  };
+  return entry.derived;
 }
 
 /** A keyset page of the mirror, its cursor errors as InvalidArgumentError. */
@@ -268,15 +306,11 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
     groupsOf<K extends 'Team' | 'Role'>(
       kind: K,
       user: UserModel,
-    ): Extract<GroupModel, { kind: K }>[] | undefined {
-      const current = fromMirror.has(user) ? mirror?.current() : undefined;
-      if (!current) return undefined;
-      const found: Extract<GroupModel, { kind: K }>[] = [];
-      for (const ref of user.groups ?? []) {
-        const g = current.groups.get(ref.value);
-        if (g?.kind === kind) found.push(groupModel(g) as Extract<GroupModel, { kind: K }>);
-      }
-      return found;
+    ): readonly Extract<GroupModel, { kind: K }>[] | undefined {
+      const entry = mirroredUsers.get(user);
+      const current = entry ? mirror?.current() : undefined;
+      if (!entry || !current) return undefined;
+      return groupsOfUser(entry, current)[kind] as readonly Extract<GroupModel, { kind: K }>[];
     },
 
     /**

@@ -122,10 +122,37 @@ export function resolveOffsetConnection<T>(
   validateConnectionArgs(args);
   if (Array.isArray(list)) {
     const items = list as readonly T[];
-    const { offset, expectedSize } = window(args, items.length);
-    return offsetConnection(offset, items.slice(offset, offset + expectedSize), items.length);
+    if (Object.isFrozen(items) && args.after == null && args.before == null && args.last == null) {
+      return firstPageOf(items, args.first ?? DEFAULT_PAGE_SIZE);
+    }
+    return arrayConnection(args, items);
   }
   return sourceConnection(args, list as OffsetSource<T>);
+}
+
+function arrayConnection<T>(args: ConnectionArgs, items: readonly T[]): Connection<T> {
+  const { offset, expectedSize } = window(args, items.length);
+  return offsetConnection(offset, items.slice(offset, offset + expectedSize), items.length);
+}
+
+/**
+ * First pages of frozen lists, by page size. A frozen list is one the directory shares between
+ * requests (a mirrored user's teams and roles, kept while the groups do not change): its first
+ * page depends on nothing else, so every request that asks gets the same connection.
+ */
+const firstPages = new WeakMap<readonly unknown[], Map<number, Connection<unknown>>>();
+function firstPageOf<T>(items: readonly T[], first: number): Connection<T> {
+  let pages = firstPages.get(items);
+  if (!pages) {
+    pages = new Map();
+    firstPages.set(items, pages);
+  }
+  let page = pages.get(first) as Connection<T> | undefined;
+  if (!page) {
+    page = arrayConnection({ first }, items);
+    pages.set(first, page as Connection<unknown>);
+  }
+  return page;
 }
 
 async function sourceConnection<T>(

@@ -177,6 +177,11 @@ export class Snapshot {
   /** How long that read took, in milliseconds. */
   refreshedIn: number;
   readonly rolePrefix: string;
+  /**
+   * Counts every change to `groups` (a group put or removed): what was derived from the groups at
+   * one count holds while it stays the same.
+   */
+  groupsVersion = 0;
   /** Ascending orders built so far; `apply` keeps them sorted. */
   readonly #userOrders = new Map<UserOrderField, MirrorUser[]>();
   #groupOrder: MirrorGroup[] | undefined;
@@ -316,6 +321,7 @@ export class Snapshot {
       insertSorted(this.#groupOrder, group, groupSortKey);
     }
     this.groups.set(data.id, group);
+    this.groupsVersion++;
   }
 
   removeGroup(id: string): void {
@@ -327,6 +333,7 @@ export class Snapshot {
     }
     if (this.#groupOrder) removeSorted(this.#groupOrder, old, groupSortKey);
     this.groups.delete(id);
+    this.groupsVersion++;
   }
 
   /** Adds a membership between a known group and a known user (others are not this node's). */
