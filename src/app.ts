@@ -242,12 +242,23 @@ function useExecution(
               upstream: { ...ctx.stats.summary(), batches: ctx.directory.decisions },
             };
           }
-          if (asOf) extensions = { ...extensions, directory: { asOf: asOf.toISOString() } };
+          if (asOf) extensions = { ...extensions, directory: { asOf: isoString(asOf) } };
           setResult({ ...result, extensions });
         },
       };
     },
   };
+}
+
+/** The ISO form of a date, made once per date object (a snapshot's `asOf` serves many answers). */
+const isoStrings = new WeakMap<Date, string>();
+function isoString(date: Date): string {
+  let iso = isoStrings.get(date);
+  if (iso === undefined) {
+    iso = date.toISOString();
+    isoStrings.set(date, iso);
+  }
+  return iso;
 }
 
 /**

@@ -122,8 +122,11 @@ export function resolveOffsetConnection<T>(
   validateConnectionArgs(args);
   if (Array.isArray(list)) {
     const items = list as readonly T[];
-    if (Object.isFrozen(items) && args.after == null && args.before == null && args.last == null) {
-      return firstPageOf(items, args.first ?? DEFAULT_PAGE_SIZE);
+    if (args.after == null && args.before == null && args.last == null) {
+      const first = args.first ?? DEFAULT_PAGE_SIZE;
+      const kept = firstPages.get(items)?.get(first) as Connection<T> | undefined;
+      if (kept) return kept;
+      if (Object.isFrozen(items)) return firstPageOf(items, first);
     }
     return arrayConnection(args, items);
   }
