@@ -193,14 +193,15 @@ table(header, rows);
 //
 // BENCH_BASELINE=<path of another checkout> adds that checkout's facade (e.g. the code before a
 // change) to every measurement, interleaved with this one against the same emulator process.
-// BENCH_CPU_WARMUP (200) requests per facade and case before measuring (V8 optimises the hot code
-// and queries are compiled from their second run: the blocks then measure the steady state);
-// BENCH_CPU_REQUESTS (30) requests per block, 5 interleaved blocks per facade and case;
+// BENCH_CPU_WARMUP (2000) requests per facade and case before measuring (V8 optimises the hot code
+// and queries are compiled from their second run: the blocks then measure the steady state; 200
+// measured the mirror page 15–20 % above 2 000 or 5 000, which agree);
+// BENCH_CPU_REQUESTS (200) requests per block, 5 interleaved blocks per facade and case;
 // BENCH_LOAD_SECONDS (5) per autocannon run; BENCH_SCALE ("5000,20000,100000", empty = skip).
 
 const baselineRoot = process.env.BENCH_BASELINE;
-const cpuWarmup = Number(process.env.BENCH_CPU_WARMUP ?? 200);
-const cpuBlock = Number(process.env.BENCH_CPU_REQUESTS ?? 30);
+const cpuWarmup = Number(process.env.BENCH_CPU_WARMUP ?? 2000);
+const cpuBlock = Number(process.env.BENCH_CPU_REQUESTS ?? 200);
 const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const scales = (process.env.BENCH_SCALE ?? '5000,20000,100000')
   .split(',')
