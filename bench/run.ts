@@ -196,12 +196,14 @@ table(header, rows);
 // BENCH_CPU_WARMUP (2000) requests per facade and case before measuring (V8 optimises the hot code
 // and queries are compiled from their second run: the blocks then measure the steady state; 200
 // measured the mirror page 15–20 % above 2 000 or 5 000, which agree);
-// BENCH_CPU_REQUESTS (200) requests per block, 5 interleaved blocks per facade and case;
+// BENCH_CPU_REQUESTS (200) requests per block, BENCH_CPU_ROUNDS (7) rounds of one block per facade
+// and of plain calls per case, every other round in the reverse order;
 // BENCH_LOAD_SECONDS (5) per autocannon run; BENCH_SCALE ("5000,20000,100000", empty = skip).
 
 const baselineRoot = process.env.BENCH_BASELINE;
 const cpuWarmup = Number(process.env.BENCH_CPU_WARMUP ?? 2000);
 const cpuBlock = Number(process.env.BENCH_CPU_REQUESTS ?? 200);
+const cpuRounds = Number(process.env.BENCH_CPU_ROUNDS ?? 7);
 const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const scales = (process.env.BENCH_SCALE ?? '5000,20000,100000')
   .split(',')
@@ -279,19 +281,26 @@ async function cpuAndThroughput() {
       for (let i = 0; i < cpuWarmup; i++) await c.plain(plain);
       const facadeMs = running.map(() => [] as number[]);
       const plainMs: number[] = [];
-      for (let round = 0; round < 5; round++) {
-        for (const [i, f] of running.entries()) {
-          const before = cpuMs(f.pid);
-          for (let n = 0; n < cpuBlock; n++) {
-            const answer = await ask(f.url, c.body);
-            if (answer.errors) throw new Error(`${c.name}: ${JSON.stringify(answer.errors)}`);
-          }
-          facadeMs[i]?.push((cpuMs(f.pid) - before) / cpuBlock);
+      const facadeBlock = async (i: number) => {
+        const f = running[i] as (typeof running)[number];
+        const before = cpuMs(f.pid);
+        for (let n = 0; n < cpuBlock; n++) {
+          const answer = await ask(f.url, c.body);
+          if (answer.errors) throw new Error(`${c.name}: ${JSON.stringify(answer.errors)}`);
         }
+        facadeMs[i]?.push((cpuMs(f.pid) - before) / cpuBlock);
+      };
+      const plainBlock = async () => {
         const before = process.cpuUsage();
         for (let n = 0; n < cpuBlock; n++) await c.plain(plain);
         const used = process.cpuUsage(before);
         plainMs.push((used.user + used.system) / 1000 / cpuBlock);
+      };
+      // Every other round in the reverse order: a block measured right after another process's
+      // block (or first) pays for it, and no facade or the plain calls should always be that one.
+      const blocks = [...running.map((_, i) => () => facadeBlock(i)), plainBlock];
+      for (let round = 0; round < cpuRounds; round++) {
+        for (const block of round % 2 === 0 ? blocks : [...blocks].reverse()) await block();
       }
       const direct = median(plainMs);
       cpuRows.push([
@@ -341,7 +350,9 @@ async function cpuAndThroughput() {
     await plain.close();
     await emulator.stop();
   }
-  console.log('## CPU per request of the facade process (median of 5 interleaved blocks)\n');
+  console.log(
+    `## CPU per request of the facade process (median of ${cpuRounds} interleaved blocks)\n`,
+  );
   table(
     [
       'query',
