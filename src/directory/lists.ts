@@ -162,12 +162,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
   /** The snapshot to answer from, or undefined when the read must be fresh. */
   async function snapshot(): Promise<Snapshot | undefined> {
     if (!mirror || fresh) return undefined;
-    let current: Snapshot;
-    try {
-      current = await mirror.ready(signal);
-    } catch (error) {
-      throw new MirrorUnavailableError(error);
-    }
+    const current = await first(mirror);
     if (!asOf || current.asOf < asOf) asOf = current.asOf;
     return current;
   }
@@ -178,7 +173,7 @@ export function createLists(mirror: Mirror | undefined, signal: AbortSignal | un
       throw new InvalidArgumentError('The directory mirror is off on this service (MIRROR=off).');
     return mirror;
   };
-  /** The first snapshot, whatever the request asked (the mirror's own state and change feed). */
+  /** The mirror's snapshot, once its first read is done; MirrorUnavailableError if that failed. */
   const first = async (m: Mirror): Promise<Snapshot> => {
     try {
       return await m.ready(signal);

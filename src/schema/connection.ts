@@ -122,13 +122,11 @@ export function resolveOffsetConnection<T>(
   validateConnectionArgs(args);
   if (Array.isArray(list)) {
     const items = list as readonly T[];
-    if (args.after == null && args.before == null && args.last == null) {
-      const first = args.first ?? DEFAULT_PAGE_SIZE;
-      const kept = firstPages.get(items)?.get(first) as Connection<T> | undefined;
-      if (kept) return kept;
-      if (Object.isFrozen(items)) return firstPageOf(items, first);
-    }
-    return arrayConnection(args, items);
+    const kept =
+      args.after == null && args.before == null && args.last == null
+        ? keptFirstPage(items, args.first ?? DEFAULT_PAGE_SIZE)
+        : undefined;
+    return kept ?? arrayConnection(args, items);
   }
   return sourceConnection(args, list as OffsetSource<T>);
 }
@@ -144,9 +142,11 @@ function arrayConnection<T>(args: ConnectionArgs, items: readonly T[]): Connecti
  * page depends on nothing else, so every request that asks gets the same connection.
  */
 const firstPages = new WeakMap<readonly unknown[], Map<number, Connection<unknown>>>();
-function firstPageOf<T>(items: readonly T[], first: number): Connection<T> {
+/** The kept first page of `items`; undefined for a list that is not frozen (nothing is kept). */
+function keptFirstPage<T>(items: readonly T[], first: number): Connection<T> | undefined {
   let pages = firstPages.get(items);
   if (!pages) {
+    if (!Object.isFrozen(items)) return undefined;
     pages = new Map();
     firstPages.set(items, pages);
   }
@@ -162,8 +162,10 @@ async function sourceConnection<T>(
   args: ConnectionArgs,
   source: OffsetSource<T>,
 ): Promise<Connection<T>> {
-  const needsTotal = args.last != null && args.before == null && args.first == null;
-  const { offset, expectedSize } = window(args, needsTotal ? await source.count() : undefined);
+  const { offset, expectedSize } = window(
+    args,
+    countsFromEnd(args) ? await source.count() : undefined,
+  );
   // Ask for one item even for an empty page: the list's size comes with it.
   const { items, totalCount } = await source.page(offset, Math.max(expectedSize, 1));
   return offsetConnection(offset, items.slice(0, expectedSize), totalCount);
@@ -174,7 +176,6 @@ async function sourceConnection<T>(
  * given only when `last` counts from its end: with it, and only then, a window is cut to the list.
  */
 function window(args: ConnectionArgs, size: number | undefined) {
-  const needsTotal = args.last != null && args.before == null && args.first == null;
   return offsetForArgs({
     args: {
       first: args.first ?? undefined,
@@ -184,9 +185,13 @@ function window(args: ConnectionArgs, size: number | undefined) {
     },
     defaultSize: DEFAULT_PAGE_SIZE,
     maxSize: MAX_PAGE_SIZE,
-    totalCount: needsTotal ? size : undefined,
+    totalCount: countsFromEnd(args) ? size : undefined,
   });
 }
+
+/** `last` without `first` or `before`: the page is counted from the list's end. */
+const countsFromEnd = (args: ConnectionArgs) =>
+  args.last != null && args.before == null && args.first == null;
 
 function offsetConnection<T>(
   offset: number,

@@ -64,20 +64,20 @@ export type Page<T> = {
  * An edge of a page. Its cursor (a JSON array in base64url, about 1 µs) is encoded when first read:
  * most queries select the nodes and at most the page's end cursor.
  */
-class PageEdge<T> {
+class PageEdge<T, I> {
   #cursor: string | undefined;
   constructor(
     readonly node: T,
     /** The item the cursor names (the node before `mapPage`). */
-    private readonly item: unknown,
-    private readonly encode: (item: never) => string,
+    private readonly item: I,
+    private readonly encode: (item: I) => string,
   ) {}
   get cursor(): string {
-    this.#cursor ??= (this.encode as (item: unknown) => string)(this.item);
+    this.#cursor ??= this.encode(this.item);
     return this.#cursor;
   }
   /** The same edge (same cursor) with another node. */
-  map<U>(node: U): PageEdge<U> {
+  map<U>(node: U): PageEdge<U, I> {
     return new PageEdge(node, this.item, this.encode);
   }
 }
@@ -102,13 +102,16 @@ class PageInfo {
 
 /** The page with each node mapped by `map`; cursors, page info and count unchanged. */
 export function mapPage<M, T>(page: Page<M>, map: (m: M) => T): Page<T> {
+  const edges = page.edges.map((edge) =>
+    edge instanceof PageEdge
+      ? (edge as PageEdge<M, unknown>).map(map(edge.node))
+      : { cursor: edge.cursor, node: map(edge.node) },
+  );
+  const { hasNextPage, hasPreviousPage } = page.pageInfo;
   return {
-    edges: page.edges.map((edge) =>
-      edge instanceof PageEdge
-        ? edge.map(map(edge.node))
-        : { cursor: edge.cursor, node: map(edge.node) },
-    ),
-    pageInfo: page.pageInfo,
+    edges,
+    // Over the mapped edges, so that a cursor read as an edge's and as the page's end is encoded once.
+    pageInfo: new PageInfo(edges, hasNextPage, hasPreviousPage),
     totalCount: () => page.totalCount(),
   };
 }
