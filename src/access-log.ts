@@ -51,6 +51,10 @@ export function useAccessLog(log: Logger): Plugin<Context> {
       response.headers.set(REQUEST_ID_HEADER, id);
       const entry = entries.get(request);
       if (!entry) return;
+      // Taken out at once: V8's young-generation GC holds a WeakMap's values strongly, and the
+      // entry holds the request's context (and through it the request), so an entry left until the
+      // request is collected keeps every object of the request alive into the old generation.
+      entries.delete(request);
       const { path } = entry;
       const failed = entry.ctx?.stats.calls.filter((c) => c.errorCode !== undefined) ?? [];
       const errors = entry.errors.map(describeError);

@@ -29,7 +29,7 @@ import type { GroupLocks } from './locks.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { REQUEST_ID_HEADER, requestId } from './request-scope.ts';
-import { schema } from './schema/index.ts';
+import { executionFinished, schema } from './schema/index.ts';
 import { documentSelects } from './schema/selection.ts';
 import type { AttemptObserver, ScimClient } from './scim/client.ts';
 import type { Tracing } from './tracing.ts';
@@ -230,6 +230,7 @@ function useExecution(
       return {
         onExecuteDone({ result, setResult }) {
           if (!result || Symbol.asyncIterator in result) return;
+          executionFinished(ctx);
           // The oldest snapshot a list of this request was answered from (recorded by the directory).
           const asOf = ctx.directory.mirrorAsOf();
           if (!stats && !asOf) return;
