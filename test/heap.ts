@@ -4,7 +4,10 @@ import { runInNewContext } from 'node:vm';
 // Heap measurements for the memory tests: V8's gc() made callable in this process.
 
 setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+const gc = runInNewContext('gc') as (options?: {
+  type: 'minor' | 'major';
+  execution: 'sync';
+}) => void;
 
 /** Bytes of heap in use after two full collections. */
 export function heapAfterGc(): number {
@@ -13,7 +16,6 @@ export function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-const collect = gc as (options?: { type: 'minor' | 'major'; execution: 'sync' }) => void;
 const oldSpaceUsed = () =>
   getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')?.space_used_size ?? 0;
 
@@ -24,11 +26,11 @@ const oldSpaceUsed = () =>
  * a request's objects should die young.
  */
 export async function oldGenerationGrowth(run: () => Promise<void>): Promise<number> {
-  collect();
-  collect();
+  gc();
+  gc();
   const before = oldSpaceUsed();
   await run();
-  collect({ type: 'minor', execution: 'sync' });
-  collect({ type: 'minor', execution: 'sync' });
+  gc({ type: 'minor', execution: 'sync' });
+  gc({ type: 'minor', execution: 'sync' });
   return oldSpaceUsed() - before;
 }
