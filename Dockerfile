@@ -30,4 +30,4 @@ USER node
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=64", "dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "--interrupt-budget=16384", "dist/main.js"]

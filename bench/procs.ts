@@ -11,7 +11,21 @@ import { Pool } from 'undici';
 
 type Proc = { child: ChildProcess; pid: number; stop(): Promise<void> };
 
-const GC_FLAGS = ['--max-semi-space-size=64'];
+/**
+ * The node flags the checkout at `root` runs its facade with: those of its `npm start` (`exec node
+ * <flags> dist/main.js`). A checkout from before that start command ran under tsx without flags;
+ * it gets the young-generation size the bench always gave it, so that older figures stay
+ * comparable.
+ */
+function startFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const flags = /\bnode((?:\s+--\S+)*)\s+dist\/main\.js/.exec(pkg.scripts?.start ?? '')?.[1];
+  return flags === undefined
+    ? ['--max-semi-space-size=64']
+    : flags.trim().split(/\s+/).filter(Boolean);
+}
 
 function start(script: string, cwd: string, env: Record<string, string>, flags: string[] = []) {
   // TypeScript through tsx; the compiled facade (dist/, plain JavaScript) with node alone.
@@ -59,8 +73,8 @@ export type FacadeProc = Proc & { url: string; label: string };
 /**
  * The facade of the checkout at `root` (this one, or an older one to compare with), started as
  * `npm start` runs it: compiled to `dist/` by `scripts/ensure-build.mjs` (when `src/` changed) and
- * run by node with the start command's GC flag. A checkout without that script (before the
- * compiled start) runs `src/main.ts` through tsx, as its own `npm start` did.
+ * run by node with the start command's flags (`startFlags`). A checkout without that script
+ * (before the compiled start) runs `src/main.ts` through tsx, as its own `npm start` did.
  */
 export async function startFacade(
   label: string,
@@ -91,7 +105,7 @@ export async function startFacade(
       UPSTREAM_STATS_FOR: 'everyone',
       ...env,
     },
-    GC_FLAGS,
+    startFlags(root),
   );
   proc.child.stdout?.resume();
   const url = `http://127.0.0.1:${port}`;
