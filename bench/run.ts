@@ -388,7 +388,7 @@ async function cpuAndThroughput() {
 /**
  * How much a series of rounds moved while it was measured: the median of its last three against its
  * first three. A facade whose hot functions V8 had not yet optimised when the warm-up ended measured
- * 1.03 → 0.62 ms over 40 rounds (0.6), which the median of the rounds hides.
+ * 1.03 → 0.63 ms over 40 rounds (0.6), which the median of the rounds hides.
  */
 function drift(ms: number[]): number {
   const k = Math.min(3, Math.floor(ms.length / 2));
