@@ -109,25 +109,26 @@ export async function startFacade(
   );
   proc.child.stdout?.resume();
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
+  /** Asks `path` every 100 ms until `done(status)` (a refused connection: status 0). */
+  const poll = async (path: string, done: (status: number) => boolean, tries: number) => {
+    for (let i = 0; ; i++) {
+      const status = await fetch(`${url}${path}`).then(
+        (r) => r.status,
+        () => 0, // not listening yet
+      );
+      if (done(status)) return;
+      if (i > tries || proc.child.exitCode !== null) {
+        throw new Error(`${label} facade: ${path} never answered as expected`);
+      }
+      await new Promise((wait) => setTimeout(wait, 100));
     }
-    if (i > 300 || proc.child.exitCode !== null) throw new Error(`${label} facade did not start`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
+  };
+  await poll('/health', (status) => status === 200, 300);
   // Ready: with the mirror on, its first read of the whole node is done. Until then it competes
   // with whatever is measured for the emulator (at 100 000 users the first question of the scale
-  // table, a users page read per request, took 138 ms instead of about 15). A checkout without
+  // table, a users page read per request, took 138 ms instead of about 10). A checkout without
   // `/ready` (404) is taken as ready.
-  for (let i = 0; ; i++) {
-    const status = (await fetch(`${url}/ready`)).status;
-    if (status === 200 || status === 404) break;
-    if (i > 3000 || proc.child.exitCode !== null) throw new Error(`${label} facade never ready`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
+  await poll('/ready', (status) => status === 200 || status === 404, 3000);
   return { ...proc, url: `${url}/graphql`, label };
 }
 
